@@ -1,0 +1,220 @@
+"""What every authentik dynamic provider shares: typed inputs, check, diff, connection, lifecycle.
+
+A resource module declares a ``ResourceSpec`` (its inputs, validated by pydantic) and implements four
+small methods against ``AuthentikClient``: create, read, update, delete. This base turns them into the
+``pulumi.dynamic.ResourceProvider`` protocol:
+
+- ``check`` validates inputs at preview and returns them normalised (defaults filled, unordered lists
+  sorted), so the state and the diff never change because of order. Values still unknown at preview
+  (another resource's output) are passed through untouched.
+- ``diff`` compares normalised inputs field by field: exactly the changed properties, replacement only
+  for fields authentik cannot update in place.
+- The connection comes from stack config in ``configure()`` (once per provider process); nothing about
+  it is pickled. A rejected API token falls back to akadmin's bootstrap password when it is configured,
+  which is how a fresh authentik gets its first token.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from dezky_infra.authentik.client import AuthentikClient
+from dezky_infra.authentik.connection import CONFIG_KEYS, CONFIG_NAMESPACE, ConnectionSettings
+from dezky_infra.authentik.errors import AuthentikAuthError, AuthentikConfigError
+from dezky_infra.authentik.password_login import login_with_password
+
+# The value the engine sends for inputs not known yet during preview (pulumi.runtime.rpc.UNKNOWN);
+# repeated here so importing this module does not pull in the whole runtime.
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+T = TypeVar("T")
+
+
+class ResourceSpec(BaseModel):
+    """The declared inputs of one resource. Subclasses add fields and say how to compare them."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
+
+    replace_on: ClassVar[frozenset[str]] = frozenset()
+    """Fields authentik cannot change in place: a change replaces the object."""
+
+    def inputs(self) -> dict[str, Any]:
+        """The normalised inputs as plain JSON values (what state and diffs show)."""
+        return self.model_dump(mode="json")
+
+
+SpecT = TypeVar("SpecT", bound=ResourceSpec)
+
+
+def is_unknown(value: Any) -> bool:
+    """True for a value the engine does not know yet (preview of a not-yet-created dependency)."""
+    if value == UNKNOWN:
+        return True
+    if isinstance(value, list):
+        return any(is_unknown(item) for item in value)
+    if isinstance(value, dict):
+        return any(is_unknown(item) for item in value.values())
+    return False
+
+
+def validation_failures(exc: ValidationError) -> list[CheckFailure]:
+    """One ``CheckFailure`` per invalid field, with the field path and pydantic's reason.
+
+    Input values are not echoed: pydantic is asked for messages without them.
+    """
+    failures = []
+    for error in exc.errors(include_input=False, include_url=False):
+        loc = [str(part) for part in error["loc"]]
+        field = loc[0] if loc else "inputs"
+        where = ".".join(loc[1:])
+        message = error["msg"].removeprefix("Value error, ")
+        failures.append(CheckFailure(field, f"{where}: {message}" if where else message))
+    return failures
+
+
+class AuthentikResourceProvider(ResourceProvider, Generic[SpecT]):
+    """Base dynamic provider for one authentik object type."""
+
+    spec_type: ClassVar[type[ResourceSpec]]
+    """The pydantic model of this resource's inputs."""
+
+    # The pickled provider holds no secret, so its state entry need not be encrypted.
+    serialize_as_secret_always = False
+
+    _settings: ConnectionSettings | None = None
+
+    # -- connection ------------------------------------------------------------------------------
+    def configure(self, req: ConfigureRequest) -> None:
+        """Read the connection settings from stack config (called once in the provider process)."""
+        keys = [f"{CONFIG_NAMESPACE}:{key}" for key in CONFIG_KEYS.values()]
+        self._settings = ConnectionSettings.from_stack_config({key: req.config.get(key) for key in keys})
+
+    def _connect(self) -> AuthentikClient:
+        if self._settings is None:
+            raise AuthentikConfigError(
+                f"the authentik connection is not configured: set `{CONFIG_NAMESPACE}:{CONFIG_KEYS['url']}` "
+                "and the other authentik* keys in the stack config"
+            )
+        return AuthentikClient(self._settings)
+
+    def run(self, action: Callable[[AuthentikClient], T]) -> T:
+        """Run ``action`` with a fresh client; if authentik rejects the API token and a bootstrap
+        password is configured, log in with it and run ``action`` once more on the session."""
+        with self._connect() as client:
+            try:
+                return action(client)
+            except AuthentikAuthError as exc:
+                if not exc.token_rejected or client.settings.bootstrap_password is None:
+                    raise
+                login_with_password(client)
+                return action(client)
+
+    # -- inputs ----------------------------------------------------------------------------------
+    def parse(self, props: Mapping[str, Any]) -> SpecT:
+        """Validate state or input properties into this resource's spec (outputs are ignored)."""
+        fields = self.spec_type.model_fields
+        spec = self.spec_type.model_validate({k: v for k, v in props.items() if k in fields})
+        return spec  # type: ignore[return-value]
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """Validate inputs at preview; unknown values are left for apply time."""
+        fields = self.spec_type.model_fields
+        known = {k: v for k, v in news.items() if k in fields and not is_unknown(v)}
+        unknown = {k: v for k, v in news.items() if k in fields and is_unknown(v)}
+        extra = sorted(k for k in news if k not in fields and not k.startswith("__"))
+        failures = [CheckFailure(name, "is not an input of this resource") for name in extra]
+        try:
+            spec = self.spec_type.model_validate({**known, **dict.fromkeys(unknown)})
+        except ValidationError as exc:
+            failures += [f for f in validation_failures(exc) if f.property not in unknown]
+            return CheckResult(news, failures) if failures else CheckResult(self._with_defaults(news), [])
+        if failures:
+            return CheckResult(news, failures)
+        return CheckResult({**spec.inputs(), **unknown}, [])
+
+    def _with_defaults(self, news: dict[str, Any]) -> dict[str, Any]:
+        """``news`` plus defaults of absent optional fields (when some inputs are still unknown)."""
+        filled = dict(news)
+        for name, field in self.spec_type.model_fields.items():
+            if name not in filled and not field.is_required():
+                default = field.get_default(call_default_factory=True)
+                filled[name] = default.model_dump(mode="json") if isinstance(default, BaseModel) else default
+        return filled
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """Exactly the inputs whose normalised value changed; replacement where authentik needs it."""
+        changed = [
+            name
+            for name in self.spec_type.model_fields
+            if is_unknown(news.get(name)) or olds.get(name) != news.get(name)
+        ]
+        replaces = [name for name in changed if name in self.spec_type.replace_on]
+        return DiffResult(
+            changes=bool(changed),
+            replaces=replaces,
+            delete_before_replace=bool(replaces),
+        )
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        """Create (or adopt an existing object with the same natural key) and converge it."""
+        spec = self.parse(props)
+        object_id, outs = self.run(lambda client: self.create_object(client, spec))
+        return CreateResult(object_id, {**spec.inputs(), **outs})
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        """Read the live object for refresh/import; an empty id tells the engine it is gone."""
+        found = self.run(lambda client: self.read_object(client, id_, props))
+        if found is None:
+            return ReadResult(None, {})
+        inputs, outs = found
+        return ReadResult(self.object_id(outs, id_), {**inputs, **outs}, inputs)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """Converge the live object to the new inputs in place."""
+        spec = self.parse(news)
+        outs = self.run(lambda client: self.update_object(client, id_, olds, spec))
+        return UpdateResult({**spec.inputs(), **outs})
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        """Delete the object; one that is already gone is fine."""
+        self.run(lambda client: self.delete_object(client, id_, props))
+
+    def object_id(self, outs: Mapping[str, Any], current: str) -> str:
+        """The resource id after a read (resources whose id can be renamed override this)."""
+        return current
+
+    # -- what each resource implements ---------------------------------------------------------
+    @abstractmethod
+    def create_object(self, client: AuthentikClient, spec: SpecT) -> tuple[str, dict[str, Any]]:
+        """Create or adopt; return the id and the computed outputs."""
+
+    @abstractmethod
+    def read_object(
+        self, client: AuthentikClient, id_: str, props: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """Return ``(inputs as authentik holds them, computed outputs)``, or ``None`` when gone."""
+
+    @abstractmethod
+    def update_object(
+        self, client: AuthentikClient, id_: str, olds: Mapping[str, Any], spec: SpecT
+    ) -> dict[str, Any]:
+        """Converge in place; return the computed outputs."""
+
+    @abstractmethod
+    def delete_object(self, client: AuthentikClient, id_: str, props: Mapping[str, Any]) -> None:
+        """Delete; tolerate 404."""

@@ -1,0 +1,278 @@
+"""``OAuth2Provider``: an authentik OAuth2/OpenID provider, declared with human names.
+
+Flows are given by slug, the signing key by name and scopes by scope name; they are resolved to
+authentik's pks at apply time and kept in the ``authentik_ids`` output, so state and diffs show names
+while a refresh can still see a flow or mapping swapped out of band with a single read. Redirect URIs
+and scopes are sets: their order never causes a diff. ``client_secret`` is always a Pulumi secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Literal
+
+import pulumi
+from pulumi.dynamic import Resource
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from dezky_infra.authentik import lookups
+from dezky_infra.authentik.client import AuthentikClient, is_unique_violation
+from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider, ResourceSpec
+from dezky_infra.authentik.errors import AuthentikValidationError
+from dezky_infra.authentik.validation import check_absolute_url, check_duration, check_regex
+
+PATH = "providers/oauth2/"
+DEFAULT_AUTHORIZATION_FLOW = "default-provider-authorization-implicit-consent"
+DEFAULT_INVALIDATION_FLOW = "default-provider-invalidation-flow"
+DEFAULT_SIGNING_KEY = "authentik Self-signed Certificate"
+DEFAULT_SCOPES = ("openid", "profile", "email")
+SubMode = Literal["hashed_user_id", "user_id", "user_uuid", "user_username", "user_email", "user_upn"]
+
+
+class RedirectUri(BaseModel):
+    """One allowed redirect URI: an exact URL (``strict``) or a regular expression (``regex``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    url: str
+    matching_mode: Literal["strict", "regex"] = "strict"
+
+    @model_validator(mode="after")
+    def _valid_for_mode(self) -> RedirectUri:
+        if self.matching_mode == "strict":
+            check_absolute_url(self.url)
+        else:
+            check_regex(self.url)
+        return self
+
+
+class OAuth2ProviderSpec(ResourceSpec):
+    """Inputs of an OAuth2/OpenID provider."""
+
+    name: str = Field(min_length=1)
+    client_type: Literal["confidential", "public"] = "confidential"
+    client_id: str | None = Field(default=None, min_length=1, max_length=255)
+    redirect_uris: list[RedirectUri] = Field(min_length=1)
+    authorization_flow: str = Field(default=DEFAULT_AUTHORIZATION_FLOW, min_length=1)
+    invalidation_flow: str = Field(default=DEFAULT_INVALIDATION_FLOW, min_length=1)
+    signing_key: str | None = DEFAULT_SIGNING_KEY
+    scopes: list[str] = Field(default_factory=lambda: list(DEFAULT_SCOPES))
+    sub_mode: SubMode = "hashed_user_id"
+    issuer_mode: Literal["global", "per_provider"] = "per_provider"
+    access_code_validity: str = "minutes=1"
+    access_token_validity: str = "hours=1"
+    refresh_token_validity: str = "days=30"
+
+    @field_validator("redirect_uris")
+    @classmethod
+    def _redirects_as_set(cls, value: list[RedirectUri]) -> list[RedirectUri]:
+        return sorted(set(value), key=lambda r: (r.url, r.matching_mode))
+
+    @field_validator("scopes")
+    @classmethod
+    def _scopes_as_set(cls, value: list[str]) -> list[str]:
+        if any(not scope for scope in value):
+            raise ValueError("scope names must not be empty")
+        return sorted(set(value))
+
+    @field_validator("access_code_validity", "access_token_validity", "refresh_token_validity")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        return check_duration(value)
+
+
+class ResolvedIds(BaseModel):
+    """authentik pks the names resolved to at the last apply (output ``authentik_ids``)."""
+
+    authorization_flow: str
+    invalidation_flow: str
+    signing_key: str | None
+    scopes: dict[str, str]
+
+
+class OAuth2ProviderProvider(AuthentikResourceProvider[OAuth2ProviderSpec]):
+    """Dynamic provider for ``providers/oauth2/``; the resource id is the provider's integer pk."""
+
+    spec_type: ClassVar[type[ResourceSpec]] = OAuth2ProviderSpec
+
+    def resolve(
+        self, client: AuthentikClient, spec: OAuth2ProviderSpec, olds: Mapping[str, Any] | None = None
+    ) -> ResolvedIds:
+        """Turn names into pks, reusing the previous apply's pks for names that did not change."""
+        previous = (
+            ResolvedIds.model_validate(olds["authentik_ids"]) if olds and olds.get("authentik_ids") else None
+        )
+
+        def reuse(field: str) -> bool:
+            return previous is not None and olds is not None and olds.get(field) == getattr(spec, field)
+
+        signing_key: str | None = None
+        if previous is not None and reuse("signing_key"):
+            signing_key = previous.signing_key
+        elif spec.signing_key:
+            signing_key = lookups.keypair_pk(client, spec.signing_key, "signing_key")
+        return ResolvedIds(
+            authorization_flow=previous.authorization_flow
+            if previous is not None and reuse("authorization_flow")
+            else lookups.flow_pk(client, spec.authorization_flow, "authorization_flow"),
+            invalidation_flow=previous.invalidation_flow
+            if previous is not None and reuse("invalidation_flow")
+            else lookups.flow_pk(client, spec.invalidation_flow, "invalidation_flow"),
+            signing_key=signing_key,
+            scopes=previous.scopes
+            if previous is not None and reuse("scopes")
+            else lookups.scope_mapping_pks(client, spec.scopes, "scopes"),
+        )
+
+    @staticmethod
+    def body(spec: OAuth2ProviderSpec, ids: ResolvedIds) -> dict[str, Any]:
+        """The API body for this spec (``client_id`` omitted when authentik should generate it)."""
+        body: dict[str, Any] = {
+            "name": spec.name,
+            "client_type": spec.client_type,
+            "redirect_uris": [uri.model_dump() for uri in spec.redirect_uris],
+            "authorization_flow": ids.authorization_flow,
+            "invalidation_flow": ids.invalidation_flow,
+            "signing_key": ids.signing_key,
+            "property_mappings": sorted(ids.scopes.values()),
+            "sub_mode": spec.sub_mode,
+            "issuer_mode": spec.issuer_mode,
+            "access_code_validity": spec.access_code_validity,
+            "access_token_validity": spec.access_token_validity,
+            "refresh_token_validity": spec.refresh_token_validity,
+        }
+        if spec.client_id is not None:
+            body["client_id"] = spec.client_id
+        return body
+
+    @staticmethod
+    def outputs(live: Mapping[str, Any], ids: ResolvedIds) -> dict[str, Any]:
+        """Computed outputs from authentik's representation."""
+        return {
+            "pk": int(live["pk"]),
+            "client_id": live["client_id"],
+            "client_secret": live["client_secret"],
+            "authentik_ids": ids.model_dump(),
+        }
+
+    def create_object(self, client: AuthentikClient, spec: OAuth2ProviderSpec) -> tuple[str, dict[str, Any]]:
+        ids = self.resolve(client, spec)
+        body = self.body(spec, ids)
+        try:
+            live = client.post(PATH, body)
+        except AuthentikValidationError as exc:
+            if not is_unique_violation(exc, "name"):
+                raise
+            # Adoption: a provider with this name exists (made by hand, or our own lost response).
+            existing = client.list_all(PATH, {"name": spec.name})
+            if not existing:
+                raise
+            live = client.patch(f"{PATH}{existing[0]['pk']}/", body)
+        return str(live["pk"]), self.outputs(live, ids)
+
+    def read_object(
+        self, client: AuthentikClient, id_: str, props: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        live = client.get_or_none(f"{PATH}{id_}/")
+        if live is None:
+            return None
+        known = ResolvedIds.model_validate(props["authentik_ids"]) if props.get("authentik_ids") else None
+
+        def name_of(field: str, pk: str | None, reverse: Any) -> str | None:
+            if pk is None:
+                return None
+            if known is not None and getattr(known, field) == pk:
+                return str(props[field])
+            return str(reverse(client, pk))
+
+        live_scope_pks = sorted(str(pk) for pk in live["property_mappings"])
+        if known is not None and sorted(known.scopes.values()) == live_scope_pks:
+            scopes = dict(known.scopes)
+        else:
+            scopes = {name: pk for pk, name in lookups.scope_names_by_pk(client, live_scope_pks).items()}
+        ids = ResolvedIds(
+            authorization_flow=str(live["authorization_flow"]),
+            invalidation_flow=str(live["invalidation_flow"]),
+            signing_key=str(live["signing_key"]) if live.get("signing_key") else None,
+            scopes=scopes,
+        )
+        inputs = {
+            "name": live["name"],
+            "client_type": live["client_type"],
+            # A generated client id stays "not declared" so the program's None does not diff.
+            "client_id": live["client_id"] if props.get("client_id") is not None else None,
+            "redirect_uris": sorted(
+                ({"url": u["url"], "matching_mode": u["matching_mode"]} for u in live["redirect_uris"]),
+                key=lambda u: (u["url"], u["matching_mode"]),
+            ),
+            "authorization_flow": name_of("authorization_flow", ids.authorization_flow, lookups.flow_slug),
+            "invalidation_flow": name_of("invalidation_flow", ids.invalidation_flow, lookups.flow_slug),
+            "signing_key": name_of("signing_key", ids.signing_key, lookups.keypair_name),
+            "scopes": sorted(scopes),
+            "sub_mode": live["sub_mode"],
+            "issuer_mode": live["issuer_mode"],
+            "access_code_validity": live["access_code_validity"],
+            "access_token_validity": live["access_token_validity"],
+            "refresh_token_validity": live["refresh_token_validity"],
+        }
+        return inputs, self.outputs(live, ids)
+
+    def update_object(
+        self, client: AuthentikClient, id_: str, olds: Mapping[str, Any], spec: OAuth2ProviderSpec
+    ) -> dict[str, Any]:
+        ids = self.resolve(client, spec, olds)
+        live = client.patch(f"{PATH}{id_}/", self.body(spec, ids))
+        return self.outputs(live, ids)
+
+    def delete_object(self, client: AuthentikClient, id_: str, props: Mapping[str, Any]) -> None:
+        client.delete(f"{PATH}{id_}/")
+
+
+class OAuth2Provider(Resource, module="authentik", name="OAuth2Provider"):
+    """An authentik OAuth2/OpenID provider. Outputs ``pk``, ``client_id`` and secret ``client_secret``."""
+
+    pk: pulumi.Output[int]
+    client_id: pulumi.Output[str]
+    client_secret: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        name: pulumi.Input[str],
+        redirect_uris: pulumi.Input[list[pulumi.Input[Mapping[str, str]]]],
+        client_type: pulumi.Input[str] = "confidential",
+        client_id: pulumi.Input[str] | None = None,
+        authorization_flow: pulumi.Input[str] = DEFAULT_AUTHORIZATION_FLOW,
+        invalidation_flow: pulumi.Input[str] = DEFAULT_INVALIDATION_FLOW,
+        signing_key: pulumi.Input[str] | None = DEFAULT_SIGNING_KEY,
+        scopes: pulumi.Input[Sequence[str]] = DEFAULT_SCOPES,
+        sub_mode: pulumi.Input[str] = "hashed_user_id",
+        issuer_mode: pulumi.Input[str] = "per_provider",
+        access_code_validity: pulumi.Input[str] = "minutes=1",
+        access_token_validity: pulumi.Input[str] = "hours=1",
+        refresh_token_validity: pulumi.Input[str] = "days=30",
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {
+            "name": name,
+            "redirect_uris": redirect_uris,
+            "client_type": client_type,
+            "client_id": client_id,
+            "authorization_flow": authorization_flow,
+            "invalidation_flow": invalidation_flow,
+            "signing_key": signing_key,
+            "scopes": list(scopes) if isinstance(scopes, tuple) else scopes,
+            "sub_mode": sub_mode,
+            "issuer_mode": issuer_mode,
+            "access_code_validity": access_code_validity,
+            "access_token_validity": access_token_validity,
+            "refresh_token_validity": refresh_token_validity,
+            "pk": None,
+            "client_secret": None,
+            "authentik_ids": None,
+        }
+        secret_opts = pulumi.ResourceOptions(additional_secret_outputs=["client_secret"])
+        super().__init__(
+            OAuth2ProviderProvider(), resource_name, props, pulumi.ResourceOptions.merge(opts, secret_opts)
+        )

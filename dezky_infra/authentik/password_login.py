@@ -1,0 +1,78 @@
+"""Log in to authentik with a password through its flow executor, the way the web UI does.
+
+A fresh authentik (empty database, no API token) can only be reached with akadmin's bootstrap
+password. The flow executor is a JSON state machine at one URL: each GET returns the current stage's
+challenge, each POST answers it and is followed by a 302 back to the same URL (transcript 20). A wrong
+password is not an error status: the same challenge comes back with ``response_errors``. At the end
+the session cookie, plus the ``authentik_csrf`` cookie needed for writes, sit in the client's jar.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from dezky_infra.authentik.client import AuthentikClient
+from dezky_infra.authentik.connection import CONFIG_KEYS, CONFIG_NAMESPACE
+from dezky_infra.authentik.errors import AuthentikAuthError, AuthentikError
+
+AUTHENTICATION_FLOW: Final = "default-authentication-flow"
+MAX_STEPS: Final = 12
+
+
+class PasswordLoginError(AuthentikError):
+    """The flow executor did not end in a logged-in session."""
+
+
+def login_with_password(client: AuthentikClient) -> None:
+    """Log ``client.settings.username`` in with the bootstrap password and switch the client to the session.
+
+    Raises ``PasswordLoginError`` naming the stage that stopped the login (never the password).
+    """
+    settings = client.settings
+    if settings.bootstrap_password is None:
+        key = f"{CONFIG_NAMESPACE}:{CONFIG_KEYS['bootstrap_password']}"
+        raise PasswordLoginError(f"cannot log in to authentik: `{key}` is not set")
+    password = settings.bootstrap_password.get_secret_value()
+    path = f"flows/executor/{AUTHENTICATION_FLOW}/"
+    params = {"query": ""}
+    response = client.send("GET", path, params=params)
+    for _ in range(MAX_STEPS):
+        if response.status_code == 302:
+            response = client.send("GET", path, params=params)
+            continue
+        if response.status_code != 200:
+            raise PasswordLoginError(
+                f"authentik's login flow `{AUTHENTICATION_FLOW}` answered HTTP {response.status_code}"
+            )
+        challenge: dict[str, Any] = response.json()
+        component = challenge.get("component")
+        if challenge.get("response_errors"):
+            fields = ", ".join(sorted(challenge["response_errors"]))
+            key = f"{CONFIG_NAMESPACE}:{CONFIG_KEYS['bootstrap_password']}"
+            raise AuthentikAuthError(
+                "POST",
+                f"/api/v3/{path}",
+                200,
+                f"login stage {component} rejected {fields}",
+                f"check `{key}` and the user `{settings.username}`; authentik applies "
+                "AUTHENTIK_BOOTSTRAP_PASSWORD only on the first start with an empty database",
+            )
+        if component == "xak-flow-redirect":
+            client.use_session()
+            return
+        answer: dict[str, Any] = {"component": component}
+        if component == "ak-stage-identification":
+            answer["uid_field"] = settings.username
+            if challenge.get("password_fields"):
+                answer["password"] = password
+        elif component == "ak-stage-password":
+            answer["password"] = password
+        else:
+            raise PasswordLoginError(
+                f"authentik's login flow `{AUTHENTICATION_FLOW}` stopped at stage `{component}`, which "
+                "dezky-infra cannot answer (MFA or a custom stage?); create the API token by hand instead"
+            )
+        response = client.send("POST", path, json=answer, params=params)
+    raise PasswordLoginError(
+        f"authentik's login flow `{AUTHENTICATION_FLOW}` did not finish in {MAX_STEPS} steps"
+    )

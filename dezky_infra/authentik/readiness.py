@@ -1,0 +1,118 @@
+"""``AuthentikReady``: wait until authentik answers an authenticated API call, then let others go.
+
+A container that started is not an authentik that works: the Go router answers 503 "authentik
+starting" for a while, ``/-/health/ready/`` can be 200 before the bootstrap token exists, and a proxy
+answers 502 in between. Every authentik resource depends on this one. Its create polls
+``/-/health/ready/`` and then ``core/users/me/`` (with the token, or the bootstrap-password session on a
+fresh authentik) until both work or the deadline passes, and then fails with one line naming the URL
+and the last thing seen. It runs again only when its ``trigger`` (e.g. the container id) changes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import httpx
+import pulumi
+from pulumi.dynamic import Resource
+from pydantic import Field
+
+from dezky_infra.authentik.client import AuthentikClient
+from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider, ResourceSpec
+from dezky_infra.authentik.errors import AuthentikAuthError, AuthentikError, AuthentikUnavailableError
+from dezky_infra.authentik.password_login import PasswordLoginError, login_with_password
+
+
+class ReadinessSpec(ResourceSpec):
+    """Inputs: what to wait for."""
+
+    replace_on: ClassVar[frozenset[str]] = frozenset({"trigger"})
+
+    trigger: str = ""
+    """Changes when authentik was (re)created, e.g. the server container's id."""
+    timeout_seconds: float = Field(default=300.0, gt=0)
+
+
+def wait_until_ready(client: AuthentikClient, timeout_seconds: float, clock: Any = time.monotonic) -> str:
+    """Poll health, then an authenticated call, until both succeed; return the username that answered.
+
+    A rejected token is "not ready yet" too: on a fresh authentik the worker applies the bootstrap
+    token and password a little after the server answers. When a bootstrap password is configured it is
+    tried as soon as the token is refused.
+    """
+    deadline = clock() + timeout_seconds
+    health_url = f"{client.settings.url}/-/health/ready/"
+    last_seen = "nothing yet"
+    while True:
+        try:
+            health = client.http.get(health_url)
+            if health.status_code == 200:
+                return _authenticated_user(client)
+            last_seen = f"{health_url} answered HTTP {health.status_code}"
+        except httpx.TransportError as exc:
+            last_seen = f"{health_url}: {type(exc).__name__}"
+        except (AuthentikUnavailableError, AuthentikAuthError, PasswordLoginError) as exc:
+            last_seen = str(exc)
+        if clock() >= deadline:
+            raise AuthentikUnavailableError(
+                f"authentik at {client.settings.url} was not ready within {timeout_seconds:g}s; "
+                f"last seen: {last_seen}"
+            )
+        time.sleep(min(2.0, max(0.0, deadline - clock())))
+
+
+def _authenticated_user(client: AuthentikClient) -> str:
+    """``core/users/me/`` with the token, or after a password login when the token is refused."""
+    try:
+        return str(client.get("core/users/me/")["user"]["username"])
+    except AuthentikAuthError as exc:
+        if not exc.token_rejected or client.settings.bootstrap_password is None or client.session_mode:
+            raise
+    login_with_password(client)
+    return str(client.get("core/users/me/")["user"]["username"])
+
+
+class ReadinessProvider(AuthentikResourceProvider[ReadinessSpec]):
+    """Dynamic provider whose create is the wait; nothing exists in authentik for it."""
+
+    spec_type: ClassVar[type[ResourceSpec]] = ReadinessSpec
+
+    def create_object(self, client: AuthentikClient, spec: ReadinessSpec) -> tuple[str, dict[str, Any]]:
+        user = wait_until_ready(client, spec.timeout_seconds)
+        return f"authentik-ready-{spec.trigger or 'external'}", {"user": user}
+
+    def read_object(
+        self, client: AuthentikClient, id_: str, props: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        # Nothing to read back: readiness was a moment, not an object.
+        return {k: props[k] for k in ReadinessSpec.model_fields if k in props}, {"user": props.get("user")}
+
+    def update_object(
+        self, client: AuthentikClient, id_: str, olds: Mapping[str, Any], spec: ReadinessSpec
+    ) -> dict[str, Any]:
+        return {"user": olds.get("user")}
+
+    def delete_object(self, client: AuthentikClient, id_: str, props: Mapping[str, Any]) -> None:
+        """Nothing to delete."""
+
+
+class AuthentikReady(Resource, module="authentik", name="Ready"):
+    """A step that completes once authentik serves authenticated API calls."""
+
+    user: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        trigger: pulumi.Input[str] = "",
+        timeout_seconds: pulumi.Input[float] = 300.0,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {"trigger": trigger, "timeout_seconds": timeout_seconds, "user": None}
+        super().__init__(ReadinessProvider(), resource_name, props, opts)
+
+
+__all__ = ["AuthentikError", "AuthentikReady", "wait_until_ready"]

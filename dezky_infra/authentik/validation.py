@@ -1,0 +1,60 @@
+"""Checks of input values that authentik itself would reject, run at preview so nothing half-applies.
+
+Each rule mirrors an authentik 2025.10 validator (transcripts 10 and 14) and words its message as the
+fix. They are plain functions so the resource specs stay declarative.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+SLUG_PATTERN = re.compile(r"^[-a-zA-Z0-9_]+$")
+SLUG_MAX_LENGTH = 50
+# Application slugs that collide with authentik's OAuth2 endpoints under /application/o/.
+RESERVED_SLUGS = frozenset({"authorize", "token", "device", "userinfo", "introspect", "revoke"})
+DURATION_UNITS = frozenset({"weeks", "days", "hours", "minutes", "seconds", "milliseconds", "microseconds"})
+
+
+def check_slug(slug: str) -> str:
+    """An application slug authentik accepts: letters, digits, ``-`` and ``_``, at most 50, not reserved."""
+    if not SLUG_PATTERN.match(slug):
+        raise ValueError(f"slug {slug!r} may only contain letters, digits, '-' and '_' (e.g. 'dezky-portal')")
+    if len(slug) > SLUG_MAX_LENGTH:
+        raise ValueError(f"slug is {len(slug)} characters long; authentik allows at most {SLUG_MAX_LENGTH}")
+    if slug in RESERVED_SLUGS:
+        raise ValueError(f"slug {slug!r} is reserved by authentik's OAuth2 endpoints; choose another")
+    return slug
+
+
+def check_absolute_url(url: str) -> str:
+    """An absolute http(s) URL with a host, as a strict redirect URI or launch URL must be."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValueError(
+            f"{url!r} is not an absolute http(s) URL; write it like 'https://app.dezky.local/cb'"
+        )
+    if any(char.isspace() for char in url):
+        raise ValueError(f"{url!r} contains white space")
+    return url
+
+
+def check_regex(pattern: str) -> str:
+    """A redirect URI pattern that compiles (authentik compiles it with Python's ``re`` too)."""
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"{pattern!r} is not a valid regular expression ({exc})") from None
+    return pattern
+
+
+def check_duration(value: str) -> str:
+    """authentik's duration syntax: ``unit=number`` parts joined by ``;`` (``hours=1;minutes=30``)."""
+    for part in value.split(";"):
+        unit, _, amount = part.partition("=")
+        if unit not in DURATION_UNITS or not re.fullmatch(r"\d+(\.\d+)?", amount):
+            raise ValueError(
+                f"{value!r} is not an authentik duration; write e.g. 'minutes=1' or 'hours=1;minutes=30' "
+                f"(units: {', '.join(sorted(DURATION_UNITS))})"
+            )
+    return value

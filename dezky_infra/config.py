@@ -1,0 +1,145 @@
+"""The one typed view of a stack's configuration (``Pulumi.<stack>.yaml``, namespace ``dezky``).
+
+Plain values are validated once into ``StackConfig``; secrets stay Pulumi secret ``Output``s in
+``StackSecrets`` and are never turned into plain strings in the program. Errors name the config key
+and the fix. The authentik connection keys (``authentikUrl``, ``authentikToken``, ...) are read a
+second time by the dynamic providers' ``configure()``; validating them here as well makes a bad value
+fail at ``pulumi preview`` in the program, with the same message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from dezky_infra.authentik.connection import CONFIG_KEYS, CONFIG_NAMESPACE, ConnectionSettings
+from dezky_infra.authentik.validation import check_absolute_url, check_slug
+
+
+class ConfigError(Exception):
+    """The stack configuration is invalid; the message names the key."""
+
+
+class Tenant(BaseModel):
+    """One Dezky tenant, modelled in the dev stack as an authentik group."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    slug: str
+    """Short id (``acme``): the group is named ``tenant-<slug>``."""
+    display_name: str = ""
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        return check_slug(value)
+
+    @property
+    def group_name(self) -> str:
+        """Name of the authentik group for this tenant."""
+        return f"tenant-{self.slug}"
+
+
+class StackConfig(BaseModel):
+    """Non-secret stack settings with working dev defaults."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    domain: str = "dezky.local"
+    docker_enabled: bool = True
+    """Run the docker layer; off to configure an authentik that already runs elsewhere."""
+    ocis_enabled: bool = True
+    """Create OCIS's authentik client (and its container when the docker layer is on)."""
+    authentik_url: str
+    """URL the dynamic providers call (from this machine)."""
+    authentik_public_url: str = ""
+    """URL browsers and the services use; the OIDC issuers are built from it. Default https://auth.<domain>."""
+    tenants: tuple[Tenant, ...] = (Tenant(slug="demo", display_name="Demo tenant"),)
+    docker: dict[str, Any] = Field(default_factory=dict)
+    """Settings of the docker layer, validated by ``dezky_infra.docker`` (images, ports, sources, ...)."""
+
+    @field_validator("authentik_url", "authentik_public_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return check_absolute_url(value).rstrip("/") if value else value
+
+    @field_validator("tenants")
+    @classmethod
+    def _unique_tenants(cls, value: tuple[Tenant, ...]) -> tuple[Tenant, ...]:
+        slugs = [tenant.slug for tenant in value]
+        duplicates = sorted({slug for slug in slugs if slugs.count(slug) > 1})
+        if duplicates:
+            raise ValueError(f"tenant slugs must be unique; repeated: {', '.join(duplicates)}")
+        return value
+
+    @property
+    def public_url(self) -> str:
+        """authentik's public base URL."""
+        return self.authentik_public_url or f"https://auth.{self.domain}"
+
+    def host(self, prefix: str) -> str:
+        """``<prefix>.<domain>``."""
+        return f"{prefix}.{self.domain}"
+
+
+class StackSecrets:
+    """Secret config values as Pulumi secret Outputs (``None`` when not set)."""
+
+    def __init__(self, config: pulumi.Config) -> None:
+        self.authentik_token: pulumi.Output[str] = config.require_secret(CONFIG_KEYS["token"])
+        self.bootstrap_password: pulumi.Output[str] | None = config.get_secret(CONFIG_KEYS["bootstrap_password"])
+        self.postgres_password: pulumi.Output[str] | None = config.get_secret("postgresPassword")
+        self.authentik_secret_key: pulumi.Output[str] | None = config.get_secret("authentikSecretKey")
+
+
+_KEYS = {
+    "domain": "domain",
+    "docker_enabled": "dockerEnabled",
+    "ocis_enabled": "ocisEnabled",
+    "authentik_url": CONFIG_KEYS["url"],
+    "authentik_public_url": "authentikPublicUrl",
+    "tenants": "tenants",
+    "docker": "docker",
+}
+
+
+def load_stack_config(config: pulumi.Config | None = None) -> StackConfig:
+    """Read and validate the ``dezky:*`` keys; raise ``ConfigError`` naming the key on a bad value."""
+    config = config or pulumi.Config(CONFIG_NAMESPACE)
+    raw: dict[str, Any] = {}
+    for field, key in _KEYS.items():
+        value = config.get_object(key) if field in {"tenants", "docker", "docker_enabled", "ocis_enabled"} else config.get(key)
+        if value is not None:
+            raw[field] = value
+    try:
+        stack = StackConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
+    _check_connection(config)
+    return stack
+
+
+def _check_connection(config: pulumi.Config) -> None:
+    """Validate the authentik connection keys the way the providers will (CA bundle exists, ...)."""
+    values = {}
+    for key in ("url", "ca_bundle", "insecure_skip_tls_verify", "timeout_seconds", "retry_deadline_seconds"):
+        value = config.get(CONFIG_KEYS[key])
+        if value is not None:
+            values[f"{CONFIG_NAMESPACE}:{CONFIG_KEYS[key]}"] = value
+    try:
+        ConnectionSettings.from_stack_config(values)
+    except Exception as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors(include_input=False, include_url=False):
+        loc = [str(part) for part in error["loc"]]
+        key = f"{CONFIG_NAMESPACE}:{_KEYS.get(loc[0], loc[0])}" if loc else CONFIG_NAMESPACE
+        where = "".join(f"[{part}]" if part.isdigit() else f".{part}" for part in loc[1:])
+        parts.append(f"stack config `{key}{where}`: {error['msg'].removeprefix('Value error, ')}")
+    return "; ".join(parts)
