@@ -1,0 +1,14 @@
+"""The docker layer of the Dezky dev stack: containers, volumes and network on one Docker host.
+
+Build it in two phases, with the authentik resources in between::
+
+    platform = DockerPlatform("dezky", settings, PlatformSecrets(...))
+    # ... authentik resources, depending on platform, produce the apps' secrets ...
+    apps = DockerApps("dezky", settings, platform, AppSecrets(...))
+"""
+
+from .inputs import AppSecrets, PlatformSecrets
+from .settings import DockerSettings
+from .stack import DockerApps, DockerPlatform
+
+__all__ = ["AppSecrets", "DockerApps", "DockerPlatform", "DockerSettings", "PlatformSecrets"]

@@ -1,0 +1,97 @@
+"""What every Dezky container has in common, so service modules only state what is theirs.
+
+Each service module describes its container as a `ContainerSpec`; `run_container` adds the
+stack-wide rules: the `<prefix>-<service>` name, the one network with the service name as
+alias, `unless-stopped` restarts and a mandatory healthcheck.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_docker as docker
+
+from .settings import DockerSettings
+
+RESTART_POLICY = "unless-stopped"
+"""Containers come back after a Docker restart, but stay down when a developer stops them."""
+
+
+@dataclass(frozen=True)
+class Healthcheck:
+    """A Docker healthcheck; `test` is the exec form, e.g. ("CMD", "pg_isready")."""
+
+    test: tuple[str, ...]
+    start_period: str = "30s"
+    interval: str = "10s"
+    timeout: str = "5s"
+    retries: int = 5
+
+    def to_args(self) -> docker.ContainerHealthcheckArgs:
+        """The provider's input type for this healthcheck."""
+        return docker.ContainerHealthcheckArgs(
+            tests=list(self.test),
+            start_period=self.start_period,
+            interval=self.interval,
+            timeout=self.timeout,
+            retries=self.retries,
+        )
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """One service's container, minus the stack-wide rules `run_container` adds.
+
+    `service` names the container (`<prefix>-<service>`) and is its DNS alias on the network.
+    `wait_healthy` makes `pulumi up` wait for the healthcheck to pass before dependants start.
+    """
+
+    service: str
+    image: str
+    healthcheck: Healthcheck
+    envs: Sequence[pulumi.Input[str]] = ()
+    command: Sequence[str] = ()
+    entrypoint: Sequence[str] = ()
+    working_dir: str | None = None
+    mounts: Sequence[docker.ContainerMountArgs] = ()
+    uploads: Sequence[docker.ContainerUploadArgs] = ()
+    labels: Sequence[docker.ContainerLabelArgs] = ()
+    ports: Sequence[docker.ContainerPortArgs] = ()
+    extra_aliases: Sequence[str] = ()
+    shm_size_mb: int | None = None
+    wait_healthy: bool = False
+
+
+def run_container(
+    resource_prefix: str,
+    spec: ContainerSpec,
+    settings: DockerSettings,
+    network: docker.Network,
+    parent: pulumi.Resource,
+    depends_on: Sequence[pulumi.Resource] = (),
+) -> docker.Container:
+    """Create the container for `spec` as a child of `parent`, after `depends_on`."""
+    return docker.Container(
+        f"{resource_prefix}-{spec.service}",
+        name=f"{settings.name_prefix}-{spec.service}",
+        image=spec.image,
+        envs=list(spec.envs),
+        command=list(spec.command) or None,
+        entrypoints=list(spec.entrypoint) or None,
+        working_dir=spec.working_dir,
+        mounts=list(spec.mounts),
+        uploads=list(spec.uploads) or None,
+        labels=list(spec.labels),
+        ports=list(spec.ports) or None,
+        networks_advanced=[
+            docker.ContainerNetworksAdvancedArgs(
+                name=network.name, aliases=[spec.service, *spec.extra_aliases]
+            )
+        ],
+        healthcheck=spec.healthcheck.to_args(),
+        restart=RESTART_POLICY,
+        shm_size=spec.shm_size_mb,
+        wait=spec.wait_healthy,
+        wait_timeout=300 if spec.wait_healthy else None,
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)),
+    )

@@ -1,0 +1,74 @@
+"""The container shape shared by Dezky's own Node apps (platform-api and portal).
+
+In `image` mode an app runs its released image as built. In `dev` mode it runs on the plain
+Node image with the source folder bind-mounted at /app and node_modules in a named volume,
+so edits on the host reload inside the container.
+"""
+
+from collections.abc import Mapping, Sequence
+
+import pulumi
+import pulumi_docker as docker
+
+from .container import ContainerSpec, Healthcheck
+from .env import container_env
+from .settings import AppMode, DockerSettings, NodeAppSettings
+from .trust import ca_mounts, node_ca_env
+from .volumes import bind_mount, volume_mount
+
+APP_DIR = "/app"
+
+
+def node_http_healthcheck(port: int, path: str) -> Healthcheck:
+    """Healthy when the app answers HTTP below 500; uses Node's fetch, present in every Node image."""
+    probe = (
+        f"fetch('http://127.0.0.1:{port}{path}',{{redirect:'manual'}})"
+        ".then(r=>process.exit(r.status<500?0:1),()=>process.exit(1))"
+    )
+    return Healthcheck(test=("CMD", "node", "-e", probe), start_period="60s")
+
+
+def node_app_spec(
+    *,
+    service: str,
+    app: NodeAppSettings,
+    release_image: str,
+    settings: DockerSettings,
+    node_modules: docker.Volume | None,
+    port: int,
+    health_path: str,
+    env: Mapping[str, pulumi.Input[str]],
+    secret_env: Mapping[str, pulumi.Input[str]],
+    labels: Sequence[docker.ContainerLabelArgs] = (),
+) -> ContainerSpec:
+    """The app's container in its configured mode.
+
+    `node_modules` is the app's dev volume: required in `dev` mode, refused in `image` mode,
+    so a caller cannot create a volume that nothing mounts.
+    """
+    image: str
+    command: Sequence[str]
+    working_dir: str | None
+    source_mounts: list[docker.ContainerMountArgs]
+    if app.mode is AppMode.IMAGE:
+        if node_modules is not None:
+            raise ValueError(f"{service} runs in image mode; it has no node_modules volume to mount")
+        image, command, working_dir, source_mounts = release_image, (), None, []
+    else:
+        if node_modules is None or app.source_dir is None:
+            raise ValueError(f"{service} runs in dev mode; it needs its source_dir and node_modules volume")
+        image, command, working_dir = settings.images.node, app.dev_command, APP_DIR
+        source_mounts = [
+            bind_mount(app.source_dir, APP_DIR, read_only=False),
+            volume_mount(node_modules, f"{APP_DIR}/node_modules"),
+        ]
+    return ContainerSpec(
+        service=service,
+        image=image,
+        command=command,
+        working_dir=working_dir,
+        envs=container_env({"PORT": str(port), **env, **node_ca_env(settings.tls)}, secret_env),
+        mounts=[*source_mounts, *ca_mounts(settings.tls)],
+        labels=labels,
+        healthcheck=node_http_healthcheck(port, health_path),
+    )

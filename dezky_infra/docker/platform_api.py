@@ -1,0 +1,37 @@
+"""platform-api, Dezky's NestJS backend: internal only, reached by the portal on the network."""
+
+import pulumi
+import pulumi_docker as docker
+
+from .container import ContainerSpec
+from .node_app import node_app_spec
+from .settings import DockerSettings
+
+SERVICE = "platform-api"
+PORT = 3001
+
+
+def internal_url() -> str:
+    """platform-api's URL for other containers on the stack network."""
+    return f"http://{SERVICE}:{PORT}"
+
+
+def platform_api_spec(
+    settings: DockerSettings,
+    *,
+    authentik_url: str,
+    api_token: pulumi.Input[str],
+    node_modules: docker.Volume | None,
+) -> ContainerSpec:
+    """platform-api, talking to authentik's API at `authentik_url` with `api_token`."""
+    return node_app_spec(
+        service=SERVICE,
+        app=settings.platform_api,
+        release_image=settings.images.platform_api,
+        settings=settings,
+        node_modules=node_modules,
+        port=PORT,
+        health_path="/health",
+        env={"AUTHENTIK_URL": authentik_url},
+        secret_env={"AUTHENTIK_API_TOKEN": api_token},
+    )

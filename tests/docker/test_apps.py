@@ -1,0 +1,201 @@
+"""Phase two: platform-api, portal and ocis, in image and dev mode, with ocis on and off."""
+
+import pytest
+
+from dezky_infra.docker import AppSecrets, DockerSettings
+
+from .harness import CONTAINER, OCIS_CLIENT_ID, OCIS_ISSUER, PORTAL_ISSUER, VOLUME, Deployment, run_stack
+
+
+def test_platform_api_in_image_mode(dev_stack: Deployment) -> None:
+    api = dev_stack.container("platform-api").inputs
+    assert api["image"] == "ghcr.io/dezky/platform-api:0.1.0"
+    assert api["name"] == "dezky-platform-api"
+    assert api["networksAdvanced"] == [{"name": "dezky-net", "aliases": ["platform-api"]}]
+    assert dev_stack.env("platform-api") == {
+        "PORT": "3001",
+        "AUTHENTIK_URL": "http://authentik-server:9000",
+        "AUTHENTIK_API_TOKEN": "api-token-value",
+    }
+    assert "command" not in api
+    assert "workingDir" not in api
+    assert api["mounts"] == []
+    assert api["healthcheck"]["tests"] == [
+        "CMD",
+        "node",
+        "-e",
+        "fetch('http://127.0.0.1:3001/health',{redirect:'manual'})"
+        ".then(r=>process.exit(r.status<500?0:1),()=>process.exit(1))",
+    ]
+    assert dev_stack.labels("platform-api") == {}, "platform-api is internal, not routed"
+
+
+def test_platform_api_in_dev_mode_mounts_source_and_node_modules(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    source = tmp_path_factory.mktemp("platform-api")
+    stack = run_stack(
+        DockerSettings.model_validate({"platform_api": {"mode": "dev", "source_dir": str(source)}})
+    )
+    api = stack.container("platform-api")
+    assert api.inputs["image"] == "node:22-alpine"
+    assert api.inputs["command"] == ["sh", "-c", "npm install && exec npm run start:dev"]
+    assert api.inputs["workingDir"] == "/app"
+    assert api.inputs["mounts"] == [
+        {"type": "bind", "source": str(source), "target": "/app", "readOnly": False},
+        {"type": "volume", "source": "dezky_platform_api_node_modules", "target": "/app/node_modules"},
+    ]
+    assert stack.of_type(VOLUME)["dezky-platform-api-node-modules"].inputs == {
+        "name": "dezky_platform_api_node_modules"
+    }
+    assert "dezky-platform-api-node-modules" in api.dependencies
+    assert "dezky-portal-node-modules" not in stack.of_type(VOLUME), "portal stays in image mode"
+
+
+def test_portal_in_dev_mode_gets_its_own_node_modules(tmp_path_factory: pytest.TempPathFactory) -> None:
+    source = tmp_path_factory.mktemp("portal")
+    stack = run_stack(DockerSettings.model_validate({"portal": {"mode": "dev", "source_dir": str(source)}}))
+    portal = stack.container("portal").inputs
+    assert portal["command"] == ["sh", "-c", "npm install && exec npm run dev -- --host 0.0.0.0"]
+    assert portal["mounts"][1] == {
+        "type": "volume",
+        "source": "dezky_portal_node_modules",
+        "target": "/app/node_modules",
+    }
+    assert "dezky-platform-api-node-modules" not in stack.of_type(VOLUME)
+
+
+def test_portal(dev_stack: Deployment) -> None:
+    portal = dev_stack.container("portal")
+    assert portal.inputs["image"] == "ghcr.io/dezky/portal:0.1.0"
+    assert dev_stack.env("portal") == {
+        "PORT": "3000",
+        "NUXT_OIDC_CLIENT_ID": "portal",
+        "NUXT_OIDC_ISSUER": PORTAL_ISSUER,
+        "PLATFORM_API_INTERNAL_URL": "http://platform-api:3001",
+        "NUXT_API_BASE": "http://platform-api:3001",
+        "NUXT_OIDC_CLIENT_SECRET": "portal-client-secret-value",
+    }
+    assert dev_stack.labels("portal") == {
+        "traefik.enable": "true",
+        "traefik.http.routers.portal.rule": "Host(`app.dezky.local`)",
+        "traefik.http.routers.portal.entrypoints": "websecure",
+        "traefik.http.routers.portal.tls": "true",
+        "traefik.http.routers.portal.service": "portal",
+        "traefik.http.services.portal.loadbalancer.server.port": "3000",
+    }
+    assert portal.inputs["networksAdvanced"] == [{"name": "dezky-net", "aliases": ["portal"]}]
+
+
+def test_ocis(dev_stack: Deployment) -> None:
+    ocis = dev_stack.container("ocis").inputs
+    assert ocis["image"] == "owncloud/ocis:7.1.3"
+    assert ocis["entrypoints"] == ["/bin/sh", "-c", "ocis init --insecure true || true; exec ocis server"]
+    assert dev_stack.env("ocis") == {
+        "OCIS_URL": "https://files.dezky.local",
+        "PROXY_TLS": "false",
+        "PROXY_HTTP_ADDR": "0.0.0.0:9200",
+        "PROXY_DEBUG_ADDR": "127.0.0.1:9205",
+        "OCIS_EXCLUDE_RUN_SERVICES": "idp",
+        "OCIS_OIDC_ISSUER": OCIS_ISSUER,
+        "WEB_OIDC_CLIENT_ID": OCIS_CLIENT_ID,
+        "PROXY_OIDC_REWRITE_WELLKNOWN": "true",
+        "PROXY_AUTOPROVISION_ACCOUNTS": "true",
+        "PROXY_USER_OIDC_CLAIM": "preferred_username",
+        "PROXY_USER_CS3_CLAIM": "username",
+        "OCIS_INSECURE": "true",
+    }
+    assert ocis["mounts"] == [
+        {"type": "volume", "source": "dezky_ocis_data", "target": "/var/lib/ocis"},
+        {"type": "volume", "source": "dezky_ocis_config", "target": "/etc/ocis"},
+    ]
+    assert dev_stack.labels("ocis") == {
+        "traefik.enable": "true",
+        "traefik.http.routers.ocis.rule": "Host(`files.dezky.local`)",
+        "traefik.http.routers.ocis.entrypoints": "websecure",
+        "traefik.http.routers.ocis.tls": "true",
+        "traefik.http.routers.ocis.service": "ocis",
+        "traefik.http.services.ocis.loadbalancer.server.port": "9200",
+    }
+    assert ocis["healthcheck"]["tests"] == [
+        "CMD",
+        "wget",
+        "-q",
+        "-O",
+        "/dev/null",
+        "http://127.0.0.1:9205/healthz",
+    ]
+
+
+def test_mkcert_ca_is_trusted_and_ocis_stays_secure(tmp_path_factory: pytest.TempPathFactory) -> None:
+    ca = tmp_path_factory.mktemp("mkcert") / "rootCA.pem"
+    stack = run_stack(DockerSettings.model_validate({"tls": {"ca_file": str(ca)}}))
+    ca_mount = {
+        "type": "bind",
+        "source": str(ca),
+        "target": "/etc/ssl/certs/dezky-dev-ca.pem",
+        "readOnly": True,
+    }
+    for service in ("platform-api", "portal", "ocis"):
+        assert ca_mount in stack.container(service).inputs["mounts"]
+    for service in ("platform-api", "portal"):
+        assert stack.env(service)["NODE_EXTRA_CA_CERTS"] == "/etc/ssl/certs/dezky-dev-ca.pem"
+    assert "OCIS_INSECURE" not in stack.env("ocis")
+    assert (
+        stack.container("ocis").inputs["entrypoints"][2]
+        == "ocis init --insecure false || true; exec ocis server"
+    )
+
+
+def test_ocis_off_leaves_no_ocis_container_volume_route_or_alias() -> None:
+    stack = run_stack(DockerSettings.model_validate({"services": {"ocis": False}}))
+    assert stack.apps.ocis is None
+    assert "dezky-ocis" not in stack.of_type(CONTAINER)
+    assert not [name for name in stack.of_type(VOLUME) if "ocis" in name]
+    all_labels = [
+        label for name in stack.of_type(CONTAINER) for label in stack.labels(name.removeprefix("dezky-"))
+    ]
+    assert not [label for label in all_labels if "routers.ocis" in label]
+    assert "files.dezky.local" not in stack.container("traefik").inputs["networksAdvanced"][0]["aliases"]
+
+
+def test_ocis_off_needs_no_ocis_inputs() -> None:
+    stack = run_stack(
+        DockerSettings.model_validate({"services": {"ocis": False}}),
+        app_secrets=AppSecrets(
+            api_token="t", portal_client_id="portal", portal_client_secret="s", portal_issuer=PORTAL_ISSUER
+        ),
+    )
+    assert stack.apps.ocis is None
+
+
+def test_ocis_on_without_its_inputs_fails_early() -> None:
+    secrets = AppSecrets(api_token="t", portal_client_id="p", portal_client_secret="s", portal_issuer="i")
+    with pytest.raises(
+        ValueError, match=r"^services\.ocis is on, so AppSecrets needs ocis_client_id and ocis_issuer$"
+    ):
+        run_stack(app_secrets=secrets)
+
+
+def test_apps_wait_for_the_platform(dev_stack: Deployment) -> None:
+    assert dev_stack.container("platform-api").dependencies == {"dezky-network", "dezky-authentik-server"}
+    assert dev_stack.container("portal").dependencies == {
+        "dezky-network",
+        "dezky-platform-api",
+        "dezky-authentik-server",
+        "dezky-traefik",
+    }
+    assert dev_stack.container("ocis").dependencies == {
+        "dezky-network",
+        "dezky-authentik-server",
+        "dezky-traefik",
+        "dezky-ocis-data",
+        "dezky-ocis-config",
+    }
+
+
+def test_apps_attributes(dev_stack: Deployment) -> None:
+    apps = dev_stack.apps
+    assert apps.platform_api is not None
+    assert apps.portal is not None
+    assert apps.ocis is not None

@@ -1,0 +1,104 @@
+"""Traefik: the routing-label builder and the Traefik container of the dev stack."""
+
+import os
+import re
+
+import pytest
+
+from dezky_infra.docker.traefik import Route, tls_dynamic_config
+
+from .harness import Deployment
+
+
+def _as_dict(route: Route) -> dict[str, str]:
+    return {str(label.label): str(label.value) for label in route.labels()}
+
+
+def test_route_labels_are_exact() -> None:
+    assert _as_dict(Route(router="authentik", host="auth.dezky.local", port=9000)) == {
+        "traefik.enable": "true",
+        "traefik.http.routers.authentik.rule": "Host(`auth.dezky.local`)",
+        "traefik.http.routers.authentik.entrypoints": "websecure",
+        "traefik.http.routers.authentik.tls": "true",
+        "traefik.http.routers.authentik.service": "authentik",
+        "traefik.http.services.authentik.loadbalancer.server.port": "9000",
+    }
+
+
+def test_route_middlewares_keep_their_order() -> None:
+    labels = _as_dict(Route(router="portal", host="app.dezky.local", port=3000, middlewares=("a@file", "b")))
+    assert labels["traefik.http.routers.portal.middlewares"] == "a@file,b"
+
+
+@pytest.mark.parametrize(
+    ("router", "port", "message"),
+    [
+        ("Auth_Router", 9000, "router name 'Auth_Router' must use only a-z, 0-9 and '-'"),
+        ("authentik", 0, "router 'authentik': port 0 is not a TCP port"),
+    ],
+)
+def test_route_rejects_bad_names_and_ports(router: str, port: int, message: str) -> None:
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        Route(router=router, host="auth.dezky.local", port=port)
+
+
+def test_traefik_container(dev_stack: Deployment) -> None:
+    traefik = dev_stack.container("traefik").inputs
+    assert traefik["image"] == "traefik:v3.6.2"
+    assert traefik["name"] == "dezky-traefik"
+    assert traefik["command"] == [
+        "--global.checkNewVersion=false",
+        "--global.sendAnonymousUsage=false",
+        "--ping=true",
+        "--entryPoints.web.address=:80",
+        "--entryPoints.web.http.redirections.entryPoint.to=websecure",
+        "--entryPoints.web.http.redirections.entryPoint.scheme=https",
+        "--entryPoints.websecure.address=:443",
+        "--providers.docker=true",
+        "--providers.docker.endpoint=unix:///var/run/docker.sock",
+        "--providers.docker.exposedByDefault=false",
+        "--providers.docker.network=dezky-net",
+        "--providers.file.filename=/etc/traefik/dynamic/tls.yml",
+    ]
+    assert traefik["ports"] == [{"internal": 80, "external": 80}, {"internal": 443, "external": 443}]
+    cert_dir = os.path.join(os.getcwd(), "certs")
+    assert traefik["mounts"] == [
+        {
+            "type": "bind",
+            "source": "/var/run/docker.sock",
+            "target": "/var/run/docker.sock",
+            "readOnly": True,
+        },
+        {
+            "type": "bind",
+            "source": f"{cert_dir}/dezky.local.pem",
+            "target": "/etc/traefik/certs/dezky.pem",
+            "readOnly": True,
+        },
+        {
+            "type": "bind",
+            "source": f"{cert_dir}/dezky.local-key.pem",
+            "target": "/etc/traefik/certs/dezky-key.pem",
+            "readOnly": True,
+        },
+    ]
+    assert traefik["uploads"] == [{"file": "/etc/traefik/dynamic/tls.yml", "content": tls_dynamic_config()}]
+    assert traefik["networksAdvanced"] == [
+        {
+            "name": "dezky-net",
+            "aliases": ["traefik", "auth.dezky.local", "app.dezky.local", "files.dezky.local"],
+        }
+    ]
+    assert traefik["healthcheck"]["tests"] == ["CMD", "traefik", "healthcheck", "--ping"]
+    assert "labels" not in traefik or traefik["labels"] == []
+
+
+def test_dynamic_config_makes_the_mkcert_certificate_the_default() -> None:
+    assert tls_dynamic_config() == (
+        "tls:\n"
+        "  stores:\n"
+        "    default:\n"
+        "      defaultCertificate:\n"
+        "        certFile: /etc/traefik/certs/dezky.pem\n"
+        "        keyFile: /etc/traefik/certs/dezky-key.pem\n"
+    )
