@@ -1,0 +1,16 @@
+"""A local authentik-2025.10-compatible HTTP server for tests (see server.AuthentikServer).
+
+    from tests.authentik_server import AuthentikServer
+    with AuthentikServer(bootstrap_token="tok", akadmin_password="pw") as srv:
+        srv.url  # http://127.0.0.1:PORT
+
+Behaviour follows the transcripts recorded from a real authentik 2025.10.4
+(/work/shared/authentik-2025.10/); bodies are checked against the authentik_client models
+(contract.py, with its explicit DEVIATIONS list).
+"""
+
+from tests.authentik_server.contract import DEVIATIONS, ContractViolation
+from tests.authentik_server.faults import Faults
+from tests.authentik_server.server import AuthentikServer, Call
+
+__all__ = ["DEVIATIONS", "AuthentikServer", "Call", "ContractViolation", "Faults"]

@@ -1,0 +1,223 @@
+"""The in-memory "database": authentik's rows for the resources this server models.
+
+One re-entrant lock guards everything; request handlers hold it for the whole request so every API
+call is atomic, like a database transaction. ``seq`` mimics PostgreSQL's heap order (a row moves to
+the end whenever it is written), which decides the order of rows that tie on the sort key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import secrets
+import string
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+_ALNUM = string.ascii_letters + string.digits
+_seq = itertools.count(1)
+
+
+def now() -> dt.datetime:
+    """The current time, timezone-aware UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+def iso(moment: dt.datetime | None) -> str | None:
+    """authentik's timestamp format: microseconds and a Z suffix."""
+    if moment is None:
+        return None
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def random_id(length: int) -> str:
+    """authentik's generate_id(): letters and digits."""
+    return "".join(secrets.choice(_ALNUM) for _ in range(length))
+
+
+def new_uuid() -> str:
+    """A fresh UUID4 string."""
+    return str(uuid.uuid4())
+
+
+@dataclass(kw_only=True)
+class Row:
+    """Common bookkeeping for stored rows."""
+
+    seq: int = field(default_factory=lambda: next(_seq))
+
+    def touch(self) -> None:
+        """Record a write (the row moves to the end of the heap)."""
+        self.seq = next(_seq)
+
+
+@dataclass(kw_only=True)
+class User(Row):
+    """authentik_core.User (only what the API shows)."""
+
+    pk: int
+    username: str
+    name: str
+    email: str
+    password: str | None
+    uuid: str
+    uid: str
+    avatar: str
+    type: str = "internal"
+    path: str = "users"
+    is_active: bool = True
+    attributes: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+    system_permissions: list[str] = field(default_factory=list)
+    date_joined: dt.datetime = field(default_factory=now)
+    password_change_date: dt.datetime = field(default_factory=now)
+    last_updated: dt.datetime = field(default_factory=now)
+    last_login: dt.datetime | None = None
+
+
+@dataclass(kw_only=True)
+class Group(Row):
+    """authentik_core.Group."""
+
+    pk: str
+    num_pk: int
+    name: str
+    is_superuser: bool = False
+    parent: str | None = None
+    users: list[int] = field(default_factory=list)
+    attributes: dict[str, Any] = field(default_factory=dict)
+    roles: list[str] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class OAuth2Provider(Row):
+    """authentik_providers_oauth2.OAuth2Provider; ``fields`` holds the writable API fields."""
+
+    pk: int
+    fields: dict[str, Any]
+
+
+@dataclass(kw_only=True)
+class Application(Row):
+    """authentik_core.Application; ``fields`` holds the writable API fields (provider included)."""
+
+    pk: str
+    fields: dict[str, Any]
+
+
+@dataclass(kw_only=True)
+class Token(Row):
+    """authentik_core.Token."""
+
+    pk: str
+    identifier: str
+    key: str
+    user: int
+    intent: str = "api"
+    description: str = ""
+    expiring: bool = True
+    expires: dt.datetime | None = None
+    managed: str | None = None
+
+    def valid_for_api(self, moment: dt.datetime) -> bool:
+        """Token.filter_not_expired(intent=api): not expired, or not expiring at all."""
+        if self.intent != "api":
+            return False
+        return not self.expiring or (self.expires is not None and self.expires > moment)
+
+
+@dataclass(kw_only=True)
+class Session(Row):
+    """A Django session plus, once logged in, its AuthenticatedSession row."""
+
+    key: str
+    user: int | None = None
+    uuid: str = field(default_factory=new_uuid)
+    flow: dict[str, Any] = field(default_factory=dict)  # flow-executor plan state
+    last_ip: str = "127.0.0.1"
+    last_user_agent: str = ""
+    last_used: dt.datetime = field(default_factory=now)
+    expires: dt.datetime = field(default_factory=lambda: now() + dt.timedelta(days=1))
+
+
+@dataclass(kw_only=True)
+class ReputationScore(Row):
+    """authentik_policies_reputation.Reputation."""
+
+    pk: str
+    identifier: str
+    ip: str
+    score: int = 0
+    updated: dt.datetime = field(default_factory=now)
+
+
+@dataclass
+class Database:
+    """Every table, plus caches that live in authentik's database (2025.10 keeps its cache in PostgreSQL)."""
+
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    users: dict[int, User] = field(default_factory=dict)
+    groups: dict[str, Group] = field(default_factory=dict)
+    flows: dict[str, dict[str, Any]] = field(default_factory=dict)  # read-only seed rows, by pk
+    keypairs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    scope_mappings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    providers: dict[int, OAuth2Provider] = field(default_factory=dict)
+    applications: dict[str, Application] = field(default_factory=dict)
+    tokens: dict[str, Token] = field(default_factory=dict)
+    sessions: dict[str, Session] = field(default_factory=dict)  # by cookie value
+    reputation: dict[str, ReputationScore] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+    autocomplete: dict[str, Any] = field(default_factory=dict)
+    # ApplicationViewSet.list's per-user page cache: (user pk, page) -> (stored at, application pks)
+    app_list_cache: dict[tuple[int, int], tuple[dt.datetime, list[str]]] = field(default_factory=dict)
+    next_provider_pk: int = 1
+
+    def clear(self) -> None:
+        """Drop every row (the lock stays the same object)."""
+        for table in (
+            self.users,
+            self.groups,
+            self.flows,
+            self.keypairs,
+            self.scope_mappings,
+            self.providers,
+            self.applications,
+            self.tokens,
+            self.sessions,
+            self.reputation,
+            self.config,
+            self.autocomplete,
+            self.app_list_cache,
+        ):
+            table.clear()
+        self.next_provider_pk = 1
+
+    def is_superuser(self, user: User) -> bool:
+        """authentik derives superuser status from group membership."""
+        return any(g.is_superuser and user.pk in g.users for g in self.groups.values())
+
+    def user_by_username(self, username: str) -> User | None:
+        """Exact username lookup."""
+        return next((u for u in self.users.values() if u.username == username), None)
+
+    def token_by_identifier(self, identifier: str) -> Token | None:
+        """Tokens are addressed by identifier in the API."""
+        return next((t for t in self.tokens.values() if t.identifier == identifier), None)
+
+    def application_by_slug(self, slug: str) -> Application | None:
+        """Applications are addressed by slug in the API."""
+        return next((a for a in self.applications.values() if a.fields["slug"] == slug), None)
+
+    def application_for_provider(self, provider_pk: int) -> Application | None:
+        """The application bound to a provider (one-to-one)."""
+        return next((a for a in self.applications.values() if a.fields.get("provider") == provider_pk), None)
+
+    def new_num_pk(self) -> int:
+        """Groups carry a random, unique integer num_pk besides their UUID."""
+        taken = {g.num_pk for g in self.groups.values()}
+        while True:
+            candidate = 10000 + secrets.randbelow(90000)
+            if candidate not in taken:
+                return candidate

@@ -1,0 +1,132 @@
+"""Request and response objects shared by the routes (independent of the socket server)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from email.message import Message
+from http.cookies import CookieError, SimpleCookie
+from pathlib import Path
+from typing import Any
+
+from tests.authentik_server.drf import ApiError
+from tests.authentik_server.state import Session, User
+
+JSON_API = "application/json; charset=utf-8"  # DRF's renderer
+JSON_PLAIN = "application/json"  # Django JsonResponse (flow executor, OIDC discovery)
+HTML = "text/html; charset=utf-8"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+_NOT_FOUND_PAGE = Path(__file__).with_name("not_found.html")
+
+
+@dataclass
+class Request:
+    """One parsed HTTP request plus what authentication found out about it."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: Message
+    body: bytes
+    secure: bool
+    params: dict[str, str] = field(default_factory=dict)  # path parameters filled in by the router
+    user: User | None = None
+    session: Session | None = None  # the session the cookie points at (may be anonymous)
+    via_session: bool = False  # authenticated through the session cookie (CSRF applies)
+    stale_session_cookie: bool = False
+    client_ip: str = "127.0.0.1"
+    issue_session_cookie: bool = False  # (re-)send authentik_session with the response
+    issue_csrf_cookie: str | None = None  # a new authentik_csrf value to send
+    issue_device_cookie: str | None = None  # a new authentik_device value to send
+
+    @property
+    def base_url(self) -> str:
+        """Scheme and Host as the client addressed us (authentik builds absolute URLs from it)."""
+        host = self.headers.get("Host", "127.0.0.1")
+        return f"{'https' if self.secure else 'http'}://{host}"
+
+    def param(self, name: str) -> str | None:
+        """First value of a query parameter."""
+        values = self.query.get(name)
+        return values[0] if values else None
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        """Cookies sent by the client (malformed cookie headers count as none)."""
+        jar: SimpleCookie = SimpleCookie()
+        try:
+            jar.load(self.headers.get("Cookie", ""))
+        except CookieError:
+            return {}
+        return {name: morsel.value for name, morsel in jar.items()}
+
+    def json(self) -> Any:
+        """DRF's JSONParser: only application/json is parsed; an empty body is {}."""
+        content_type = self.headers.get("Content-Type")
+        if not self.body:
+            return {}
+        media_type = (content_type or "").split(";")[0].strip().lower()
+        if media_type != "application/json":
+            raise ApiError(415, {"detail": f'Unsupported media type "{content_type or ""}" in request.'})
+        try:
+            return json.loads(self.body.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ApiError(400, {"detail": f"JSON parse error - {_orjson_style(exc, self.body)}"}) from exc
+
+
+def _orjson_style(exc: Exception, body: bytes) -> str:
+    """authentik parses JSON with orjson; mimic its wording for the common cases."""
+    if isinstance(exc, json.JSONDecodeError):
+        where = f": line {exc.lineno} column {exc.colno} (char {exc.pos})"
+        if not body[exc.pos :].strip():
+            return f"unexpected end of data{where}"
+        if exc.msg == "Extra data":
+            return f"trailing characters{where}"
+        return f"unexpected character{where}"
+    return "str is not valid UTF-8: surrogates not allowed"
+
+
+@dataclass
+class Response:
+    """What a route answers; ``model`` names the authentik_client model the payload must satisfy."""
+
+    status: int
+    payload: Any = None
+    content_type: str | None = JSON_API
+    model: str | None = None
+    raw: bytes | None = None  # a literal body (HTML pages), bypassing JSON encoding
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+    def body(self) -> bytes:
+        """The encoded body."""
+        if self.raw is not None:
+            return self.raw
+        if self.payload is None:
+            return b""
+        return json.dumps(self.payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def ok(payload: Any, model: str, status: int = 200) -> Response:
+    """A JSON API response whose payload must satisfy ``model``."""
+    return Response(status, payload, model=model)
+
+
+def no_content() -> Response:
+    """204 with no body and no Content-Type."""
+    return Response(204, content_type=None)
+
+
+def html_not_found() -> Response:
+    """Django's 404 page (authentik renders it for every unknown path, /api/v3/ included)."""
+    return Response(404, content_type=HTML, raw=_NOT_FOUND_PAGE.read_bytes())
+
+
+def error_response(exc: ApiError) -> Response:
+    """Render an ApiError."""
+    if exc.empty:
+        return Response(exc.status, content_type=None)
+    return Response(exc.status, exc.body, model="GenericError" if _is_detail(exc.body) else None)
+
+
+def _is_detail(body: Any) -> bool:
+    return isinstance(body, dict) and set(body) == {"detail"}
