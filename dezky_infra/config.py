@@ -58,6 +58,8 @@ class StackConfig(BaseModel):
     authentik_public_url: str = ""
     """URL browsers and the services use; the OIDC issuers are built from it. Default https://auth.<domain>."""
     tenants: tuple[Tenant, ...] = (Tenant(slug="demo", display_name="Demo tenant"),)
+    portal_extra_redirect_uris: tuple[str, ...] = ()
+    """Redirect URIs the portal client accepts besides ``https://app.<domain>/api/auth/callback``."""
     docker: dict[str, Any] = Field(default_factory=dict)
     """Settings of the docker layer, validated by ``dezky_infra.docker`` (images, ports, sources, ...)."""
 
@@ -90,7 +92,8 @@ class StackSecrets:
 
     def __init__(self, config: pulumi.Config) -> None:
         self.authentik_token: pulumi.Output[str] = config.require_secret(CONFIG_KEYS["token"])
-        self.bootstrap_password: pulumi.Output[str] | None = config.get_secret(CONFIG_KEYS["bootstrap_password"])
+        password_key = CONFIG_KEYS["bootstrap_password"]
+        self.bootstrap_password: pulumi.Output[str] | None = config.get_secret(password_key)
         self.postgres_password: pulumi.Output[str] | None = config.get_secret("postgresPassword")
         self.authentik_secret_key: pulumi.Output[str] | None = config.get_secret("authentikSecretKey")
 
@@ -102,6 +105,7 @@ _KEYS = {
     "authentik_url": CONFIG_KEYS["url"],
     "authentik_public_url": "authentikPublicUrl",
     "tenants": "tenants",
+    "portal_extra_redirect_uris": "portalExtraRedirectUris",
     "docker": "docker",
 }
 
@@ -110,8 +114,9 @@ def load_stack_config(config: pulumi.Config | None = None) -> StackConfig:
     """Read and validate the ``dezky:*`` keys; raise ``ConfigError`` naming the key on a bad value."""
     config = config or pulumi.Config(CONFIG_NAMESPACE)
     raw: dict[str, Any] = {}
+    structured = {"tenants", "docker", "docker_enabled", "ocis_enabled", "portal_extra_redirect_uris"}
     for field, key in _KEYS.items():
-        value = config.get_object(key) if field in {"tenants", "docker", "docker_enabled", "ocis_enabled"} else config.get(key)
+        value = config.get_object(key) if field in structured else config.get(key)
         if value is not None:
             raw[field] = value
     try:

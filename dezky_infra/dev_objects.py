@@ -71,7 +71,10 @@ def create_dev_objects(
         name="dezky-portal",
         client_type="confidential",
         client_id=PORTAL_CLIENT_ID,
-        redirect_uris=[{"url": f"https://{cfg.host('app')}/api/auth/callback", "matching_mode": "strict"}],
+        redirect_uris=[
+            {"url": url, "matching_mode": "strict"}
+            for url in (f"https://{cfg.host('app')}/api/auth/callback", *cfg.portal_extra_redirect_uris)
+        ],
         opts=after_token,
     )
     portal = OidcClient(

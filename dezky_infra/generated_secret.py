@@ -52,7 +52,9 @@ class GeneratedSecret(Resource, module="dezky", name="GeneratedSecret"):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         if length < 16:
-            raise ValueError(f"GeneratedSecret {resource_name}: length must be at least 16 bytes, got {length}")
+            raise ValueError(
+                f"GeneratedSecret {resource_name}: length must be at least 16 bytes, got {length}"
+            )
         props = {"length": length, "keepers": keepers or {}, "value": None}
         secret_opts = pulumi.ResourceOptions(additional_secret_outputs=["value"])
         super().__init__(

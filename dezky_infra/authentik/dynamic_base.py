@@ -47,10 +47,14 @@ T = TypeVar("T")
 class ResourceSpec(BaseModel):
     """The declared inputs of one resource. Subclasses add fields and say how to compare them."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
     replace_on: ClassVar[frozenset[str]] = frozenset()
     """Fields authentik cannot change in place: a change replaces the object."""
+
+    server_chosen: ClassVar[frozenset[str]] = frozenset()
+    """Optional inputs that authentik fills when they are left out (e.g. a generated client id): an
+    absent input then means "whatever authentik chose", so it never shows as a change."""
 
     def inputs(self) -> dict[str, Any]:
         """The normalised inputs as plain JSON values (what state and diffs show)."""
@@ -157,10 +161,12 @@ class AuthentikResourceProvider(ResourceProvider, Generic[SpecT]):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Exactly the inputs whose normalised value changed; replacement where authentik needs it."""
+        server_chosen = self.spec_type.server_chosen
         changed = [
             name
             for name in self.spec_type.model_fields
-            if is_unknown(news.get(name)) or olds.get(name) != news.get(name)
+            if is_unknown(news.get(name))
+            or (olds.get(name) != news.get(name) and not (name in server_chosen and news.get(name) is None))
         ]
         replaces = [name for name in changed if name in self.spec_type.replace_on]
         return DiffResult(

@@ -49,6 +49,8 @@ class RedirectUri(BaseModel):
 class OAuth2ProviderSpec(ResourceSpec):
     """Inputs of an OAuth2/OpenID provider."""
 
+    server_chosen: ClassVar[frozenset[str]] = frozenset({"client_id"})
+
     name: str = Field(min_length=1)
     client_type: Literal["confidential", "public"] = "confidential"
     client_id: str | None = Field(default=None, min_length=1, max_length=255)
@@ -199,8 +201,7 @@ class OAuth2ProviderProvider(AuthentikResourceProvider[OAuth2ProviderSpec]):
         inputs = {
             "name": live["name"],
             "client_type": live["client_type"],
-            # A generated client id stays "not declared" so the program's None does not diff.
-            "client_id": live["client_id"] if props.get("client_id") is not None else None,
+            "client_id": live["client_id"],
             "redirect_uris": sorted(
                 ({"url": u["url"], "matching_mode": u["matching_mode"]} for u in live["redirect_uris"]),
                 key=lambda u: (u["url"], u["matching_mode"]),

@@ -33,6 +33,8 @@ def login_with_password(client: AuthentikClient) -> None:
         key = f"{CONFIG_NAMESPACE}:{CONFIG_KEYS['bootstrap_password']}"
         raise PasswordLoginError(f"cannot log in to authentik: `{key}` is not set")
     password = settings.bootstrap_password.get_secret_value()
+    # authentik authenticates a Bearer header even on the anonymous executor: a refused token would 403.
+    client.use_session()
     path = f"flows/executor/{AUTHENTICATION_FLOW}/"
     params = {"query": ""}
     response = client.send("GET", path, params=params)

@@ -1,0 +1,66 @@
+"""Shared fixtures: a running local authentik-compatible server and providers configured for it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, TypeVar
+
+import pytest
+from pulumi.dynamic import Config, ConfigureRequest
+
+from dezky_infra.authentik.client import AuthentikClient
+from dezky_infra.authentik.connection import ConnectionSettings
+from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider
+from tests.authentik_server import AuthentikServer
+
+ADMIN_TOKEN = "dezky-test-admin-token-6b1f0e2a9c7d4e8fb3a5c1d2e4f60718"
+AKADMIN_PASSWORD = "dezky-test-akadmin-password-3e9a"
+
+P = TypeVar("P", bound=AuthentikResourceProvider[Any])
+
+
+@pytest.fixture(scope="session")
+def authentik() -> Iterator[AuthentikServer]:
+    """One server for the session, seeded like a fresh authentik with a bootstrap token."""
+    server = AuthentikServer(bootstrap_token=ADMIN_TOKEN, akadmin_password=AKADMIN_PASSWORD)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def fresh_authentik(authentik: AuthentikServer) -> Iterator[AuthentikServer]:
+    """The session server, wiped to a fresh authentik before the test and without faults after it."""
+    authentik.wipe()
+    authentik.faults.clear()
+    authentik.reset_calls()
+    yield authentik
+    authentik.faults.clear()
+
+
+def stack_config(server: AuthentikServer, **overrides: str) -> dict[str, str]:
+    """Stack config as a dynamic provider's configure() receives it."""
+    config = {
+        "dezky:authentikUrl": server.url,
+        "dezky:authentikToken": ADMIN_TOKEN,
+        "dezky:authentikBootstrapPassword": AKADMIN_PASSWORD,
+        "dezky:authentikRetryDeadlineSeconds": "3",
+    }
+    config.update(overrides)
+    return {k: v for k, v in config.items() if v != ""}
+
+
+def configured(provider: P, server: AuthentikServer, **overrides: str) -> P:
+    """``provider`` after configure() with the stack config for ``server``."""
+    provider.configure(ConfigureRequest(Config(stack_config(server, **overrides), "dezky")))
+    return provider
+
+
+@pytest.fixture
+def admin(fresh_authentik: AuthentikServer) -> Iterator[AuthentikClient]:
+    """An API client acting for "someone else": the UI, a script, the old setup guide."""
+    settings = ConnectionSettings(url=fresh_authentik.url, token=ADMIN_TOKEN, retry_deadline_seconds=3)
+    with AuthentikClient(settings) as client:
+        yield client
