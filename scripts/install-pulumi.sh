@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# Build (once) and cache the Pulumi CLI and the Python language host from Go modules.
+#
+# The Pulumi CLI is not on any package registry reachable here, so it is built from the Go module
+# proxy: a throw-away wrapper module requires github.com/pulumi/pulumi/{pkg,sdk}/v3 at the version
+# pinned below and builds the CLI the way pulumi's release does (CGO_ENABLED=0, -trimpath, tags
+# osusergo,grpcnotrace, version stamped with -X so the Automation API accepts it).
+#
+# pulumi's own Python language host (github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3)
+# is a separate Go module without release tags, and the Go module proxy reachable here serves no
+# version of it (neither a list nor commit queries). So this script builds a small language host of
+# its own (source below, in the wrapper module) on top of sdk/v3's Python toolchain package; it runs
+# programs through pulumi's pulumi-language-python-exec shim exactly as the real host does.
+# pulumi-language-python-exec and pulumi-resource-pulumi-python (dynamic providers) are copied from
+# the sdk/v3 module download.
+#
+# Usage:  export PATH="$(scripts/install-pulumi.sh):$PATH"
+# Progress goes to stderr; the last line on stdout is the bin directory.
+# Cache: ${DEZKY_PULUMI_HOME:-$HOME/.cache/dezky-infra/pulumi-v<version>}/bin
+set -euo pipefail
+
+PULUMI_VERSION=3.260.0
+PULUMI_HOME_DIR="${DEZKY_PULUMI_HOME:-$HOME/.cache/dezky-infra/pulumi-v${PULUMI_VERSION}}"
+BIN_DIR="$PULUMI_HOME_DIR/bin"
+HELPERS=(pulumi-language-python pulumi-language-python-exec pulumi-resource-pulumi-python)
+# Our own Python language host (see tools/pulumi-language-python/main.go for why); the cache records
+# the hash of the source it was built from, so a change to it rebuilds the cache.
+HOST_SOURCE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tools/pulumi-language-python/main.go"
+HOST_HASH="$(sha256sum "$HOST_SOURCE" | cut -d' ' -f1)"
+
+log() { printf 'install-pulumi: %s\n' "$*" >&2; }
+
+# pulumi_version_ok <path-to-pulumi>: true when it runs and reports exactly v$PULUMI_VERSION.
+pulumi_version_ok() {
+  local out
+  out="$(PULUMI_SKIP_UPDATE_CHECK=true "$1" version 2>/dev/null | tail -n 1)" || return 1
+  [ "$out" = "v${PULUMI_VERSION}" ]
+}
+
+# bin_dir_ok <dir>: pulumi of the pinned version plus the Python helpers, all executable.
+bin_dir_ok() {
+  local dir="$1" h
+  [ -x "$dir/pulumi" ] || return 1
+  [ "$(cat "$dir/.language-host.sha256" 2>/dev/null)" = "$HOST_HASH" ] || return 1
+  for h in "${HELPERS[@]}"; do
+    [ -x "$dir/$h" ] || return 1
+  done
+  pulumi_version_ok "$dir/pulumi"
+}
+
+# 1. The cache.
+if bin_dir_ok "$BIN_DIR"; then
+  log "using cached pulumi v${PULUMI_VERSION} in $BIN_DIR"
+  echo "$BIN_DIR"
+  exit 0
+fi
+
+# 2. A pulumi of exactly this version already on PATH, with the helpers beside it or on PATH.
+if on_path="$(command -v pulumi 2>/dev/null)" && pulumi_version_ok "$on_path"; then
+  path_dir="$(cd "$(dirname "$on_path")" && pwd)"
+  helpers_found=1
+  for h in "${HELPERS[@]}"; do
+    if [ ! -x "$path_dir/$h" ] && ! command -v "$h" >/dev/null 2>&1; then
+      helpers_found=0
+    fi
+  done
+  if [ "$helpers_found" = 1 ]; then
+    log "using pulumi v${PULUMI_VERSION} found on PATH in $path_dir"
+    echo "$path_dir"
+    exit 0
+  fi
+  log "pulumi v${PULUMI_VERSION} is on PATH but the Python helpers are not; building the cache"
+fi
+
+# 3. Build.
+command -v go >/dev/null 2>&1 || { log "error: the go command is needed to build pulumi"; exit 1; }
+log "building pulumi v${PULUMI_VERSION} with $(go version) (takes several minutes)"
+start_s=$SECONDS
+
+parent_dir="$(dirname "$PULUMI_HOME_DIR")"
+mkdir -p "$parent_dir"
+work_dir="$(mktemp -d "${TMPDIR:-/tmp}/dezky-pulumi-build.XXXXXX")"
+stage_dir="$(mktemp -d "$parent_dir/.pulumi-v${PULUMI_VERSION}.partial.XXXXXX")"
+cleanup() { rm -rf "$work_dir" "$stage_dir"; }
+trap cleanup EXIT
+
+export GOWORK=off
+
+log "resolving github.com/pulumi/pulumi/pkg/v3@v${PULUMI_VERSION} on the Go module proxy"
+pkg_gomod="$(cd "$work_dir" && go mod download -json "github.com/pulumi/pulumi/pkg/v3@v${PULUMI_VERSION}" |
+  sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')"
+[ -f "$pkg_gomod" ] || { log "error: could not download pkg/v3@v${PULUMI_VERSION}"; exit 1; }
+# The one non-local replace of pkg/v3's go.mod: repeat it in the wrapper module.
+clipboard_replace="$(sed -n 's/^replace \(github.com\/atotto\/clipboard => .*\)$/\1/p' "$pkg_gomod")"
+[ -n "$clipboard_replace" ] || { log "error: no clipboard replace found in $pkg_gomod"; exit 1; }
+
+sdk_dir="$(cd "$work_dir" && go mod download -json "github.com/pulumi/pulumi/sdk/v3@v${PULUMI_VERSION}" |
+  sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')"
+[ -f "$sdk_dir/python/cmd/pulumi-language-python-exec" ] && [ -f "$sdk_dir/python/dist/pulumi-resource-pulumi-python" ] || {
+  log "error: python helpers not found under $sdk_dir/python"; exit 1; }
+
+cat > "$work_dir/go.mod" <<EOF
+module dezky.local/pulumi-build
+
+go 1.24
+
+replace $clipboard_replace
+EOF
+cat > "$work_dir/tools.go" <<'EOF'
+//go:build tools
+
+package tools
+
+import _ "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
+EOF
+mkdir -p "$work_dir/cmd/pulumi-language-python"
+cp "$HOST_SOURCE" "$work_dir/cmd/pulumi-language-python/main.go"
+
+(
+  cd "$work_dir"
+  log "fetching modules (go get + go mod tidy)"
+  # go's download chatter goes to a log, shown only on failure.
+  if ! { go get "github.com/pulumi/pulumi/pkg/v3@v${PULUMI_VERSION}" \
+           "github.com/pulumi/pulumi/sdk/v3@v${PULUMI_VERSION}" && go mod tidy; } >fetch.log 2>&1; then
+    cat fetch.log >&2
+    log "error: fetching modules failed"
+    exit 1
+  fi
+  # tidy must not have moved the pins.
+  grep -q "github.com/pulumi/pulumi/pkg/v3 v${PULUMI_VERSION}\$" go.mod
+  grep -q "github.com/pulumi/pulumi/sdk/v3 v${PULUMI_VERSION}\$" go.mod
+
+  build() {
+    CGO_ENABLED=0 go build -trimpath -tags osusergo,grpcnotrace \
+      -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v${PULUMI_VERSION}" \
+      -o "$stage_dir/bin/$1" "$2"
+  }
+  log "compiling pulumi (the long part)"
+  build pulumi github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+  log "compiling pulumi-language-python"
+  build pulumi-language-python ./cmd/pulumi-language-python
+)
+
+cp "$sdk_dir/python/cmd/pulumi-language-python-exec" "$stage_dir/bin/"
+cp "$sdk_dir/python/dist/pulumi-resource-pulumi-python" "$stage_dir/bin/"
+chmod 0755 "$stage_dir/bin/"*
+echo "$HOST_HASH" > "$stage_dir/bin/.language-host.sha256"
+chmod 0755 "$stage_dir"
+
+bin_dir_ok "$stage_dir/bin" || { log "error: the freshly built pulumi does not report v${PULUMI_VERSION}"; exit 1; }
+
+# Move into place atomically (rename on the same filesystem); replace a stale cache if any.
+if [ -e "$PULUMI_HOME_DIR" ]; then
+  old_dir="$(mktemp -d "$parent_dir/.pulumi-v${PULUMI_VERSION}.old.XXXXXX")"
+  mv "$PULUMI_HOME_DIR" "$old_dir/"
+  mv "$stage_dir" "$PULUMI_HOME_DIR"
+  rm -rf "$old_dir"
+else
+  mv "$stage_dir" "$PULUMI_HOME_DIR"
+fi
+
+log "installed pulumi v${PULUMI_VERSION} in $BIN_DIR ($((SECONDS - start_s))s)"
+echo "$BIN_DIR"

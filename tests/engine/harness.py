@@ -1,0 +1,135 @@
+"""Drive the real Pulumi engine (Automation API + the CLI built by scripts/install-pulumi.sh).
+
+Each ``EngineProject`` is a temporary copy of the project's program with its own file backend, so a
+test never touches the developer's stacks or the repository's ``Pulumi.<stack>.yaml`` files. The
+engine runs the real ``__main__.py`` with the docker layer off, against a local authentik-compatible
+server; the dynamic providers run in the engine's provider process and reach it over loopback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi.automation as auto
+
+REPO = Path(__file__).resolve().parents[2]
+PASSPHRASE = ""
+
+
+def engine_env(backend: Path) -> dict[str, str]:
+    """Offline settings for the engine (see DESIGN.md §3)."""
+    return {
+        "PULUMI_BACKEND_URL": backend.as_uri(),
+        "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        "PULUMI_HOME": str(backend.parent / "pulumi-home"),
+        "PYTHONPATH": str(REPO),
+    }
+
+
+def require_cli() -> str:
+    """Path of the pulumi CLI; fails (never skips) with the fix when it is missing."""
+    found = shutil.which("pulumi")
+    if found is None:
+        raise RuntimeError("the pulumi CLI is not on PATH: run `. scripts/setup.sh` (it builds it) first")
+    return found
+
+
+@dataclass
+class OpLog:
+    """Everything the engine printed for one operation, for the secret scan."""
+
+    lines: list[str] = field(default_factory=list)
+
+    def __call__(self, line: str) -> None:
+        self.lines.append(line)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+class EngineProject:
+    """A throwaway copy of the program with one stack, driven through the Automation API."""
+
+    def __init__(self, root: Path, stack_name: str = "dev") -> None:
+        require_cli()
+        self.root = root
+        self.work_dir = root / "project"
+        self.work_dir.mkdir(parents=True)
+        backend = root / "state"
+        backend.mkdir()
+        self.backend = backend
+        shutil.copy(REPO / "__main__.py", self.work_dir / "__main__.py")
+        (self.work_dir / "Pulumi.yaml").write_text(
+            (REPO / "Pulumi.yaml").read_text().replace("virtualenv: .venv", f"virtualenv: {REPO / '.venv'}")
+        )
+        self.env = engine_env(backend)
+        self.logs: list[OpLog] = []
+        self.stack = auto.create_stack(
+            stack_name,
+            work_dir=str(self.work_dir),
+            opts=auto.LocalWorkspaceOptions(env_vars=self.env, secrets_provider="passphrase"),
+        )
+
+    # -- config --------------------------------------------------------------------------------
+    def configure(self, plain: Mapping[str, str], secret: Mapping[str, str]) -> None:
+        values = {f"dezky:{k}": auto.ConfigValue(v) for k, v in plain.items()}
+        values.update({f"dezky:{k}": auto.ConfigValue(v, secret=True) for k, v in secret.items()})
+        self.stack.set_all_config(values)
+
+    def set_object(self, key: str, value: Any) -> None:
+        """Set a structured config value as JSON text (``pulumi.Config.get_object`` parses it)."""
+        self.stack.set_config(f"dezky:{key}", auto.ConfigValue(json.dumps(value)))
+
+    # -- operations ----------------------------------------------------------------------------
+    def _log(self) -> OpLog:
+        log = OpLog()
+        self.logs.append(log)
+        return log
+
+    def up(self, **kwargs: Any) -> auto.UpResult:
+        return self.stack.up(on_output=self._log(), show_secrets=False, color="never", **kwargs)
+
+    def preview(self, **kwargs: Any) -> auto.PreviewResult:
+        return self.stack.preview(on_output=self._log(), color="never", **kwargs)
+
+    def refresh(self, **kwargs: Any) -> auto.RefreshResult:
+        return self.stack.refresh(on_output=self._log(), show_secrets=False, color="never", **kwargs)
+
+    def destroy(self) -> auto.DestroyResult:
+        return self.stack.destroy(on_output=self._log(), show_secrets=False, color="never")
+
+    def cli(self, *args: str) -> str:
+        """Run the pulumi CLI itself in the project with the same offline environment."""
+        result = subprocess.run(
+            ["pulumi", *args, "--stack", self.stack.name, "--non-interactive"],
+            cwd=self.work_dir,
+            env={**os.environ, **self.env},
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=600,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"pulumi {' '.join(args)} failed: {result.stderr.strip()}")
+        return result.stdout
+
+    # -- what is left behind ---------------------------------------------------------------------
+    def state_files(self) -> Iterator[Path]:
+        yield from (p for p in self.backend.rglob("*") if p.is_file())
+
+    def written_text(self) -> str:
+        """State files, stack config files and every engine log so far, as one text to scan."""
+        parts = [p.read_text(errors="replace") for p in self.state_files()]
+        parts += [p.read_text() for p in self.work_dir.glob("Pulumi.*.yaml")]
+        parts += [log.text for log in self.logs]
+        return "\n".join(parts)
