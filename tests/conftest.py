@@ -10,7 +10,8 @@ from pulumi.dynamic import Config, ConfigureRequest
 
 from dezky_infra.authentik.client import AuthentikClient
 from dezky_infra.authentik.connection import ConnectionSettings
-from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider
+from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider, forget_sessions
+from dezky_infra.authentik.lookups import forget_reference_data
 from tests.authentik_server import AuthentikServer
 
 ADMIN_TOKEN = "dezky-test-admin-token-6b1f0e2a9c7d4e8fb3a5c1d2e4f60718"
@@ -34,6 +35,8 @@ def authentik() -> Iterator[AuthentikServer]:
 def fresh_authentik(authentik: AuthentikServer) -> Iterator[AuthentikServer]:
     """The session server, wiped to a fresh authentik before the test and without faults after it."""
     authentik.wipe()
+    forget_reference_data()
+    forget_sessions()
     authentik.faults.clear()
     authentik.reset_calls()
     yield authentik
@@ -54,6 +57,8 @@ def stack_config(server: AuthentikServer, **overrides: str) -> dict[str, str]:
 
 def configured(provider: P, server: AuthentikServer, **overrides: str) -> P:
     """``provider`` after configure() with the stack config for ``server``."""
+    forget_reference_data()
+    forget_sessions()
     provider.configure(ConfigureRequest(Config(stack_config(server, **overrides), "dezky")))
     return provider
 

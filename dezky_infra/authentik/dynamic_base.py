@@ -16,10 +16,12 @@ small methods against ``AuthentikClient``: create, read, update, delete. This ba
 
 from __future__ import annotations
 
+import threading
 from abc import abstractmethod
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
+import httpx
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
@@ -42,6 +44,36 @@ from dezky_infra.authentik.password_login import login_with_password
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 T = TypeVar("T")
+
+# Password sessions by API root, shared by the resources of one provider process.
+_sessions: dict[str, httpx.Cookies] = {}
+_session_lock = threading.Lock()
+
+
+def forget_sessions() -> None:
+    """Drop the shared password sessions (a session stopped working, or a test wiped authentik)."""
+    with _session_lock:
+        _sessions.clear()
+
+
+def use_shared_session(client: AuthentikClient) -> bool:
+    """Put this process's password session for the client's authentik in its jar, if there is one."""
+    with _session_lock:
+        cookies = _sessions.get(client.settings.api_root)
+    if cookies is None:
+        return False
+    client.http.cookies.clear()
+    client.http.cookies.update(cookies)
+    client.use_session()
+    return True
+
+
+def log_in_and_share(client: AuthentikClient) -> None:
+    """Log in with the bootstrap password and share the session with the other resources."""
+    client.http.cookies.clear()
+    login_with_password(client)
+    with _session_lock:
+        _sessions[client.settings.api_root] = httpx.Cookies(client.http.cookies)
 
 
 class ResourceSpec(BaseModel):
@@ -100,32 +132,58 @@ class AuthentikResourceProvider(ResourceProvider, Generic[SpecT]):
     serialize_as_secret_always = False
 
     _settings: ConnectionSettings | None = None
+    _config_error: AuthentikConfigError | None = None
 
     # -- connection ------------------------------------------------------------------------------
     def configure(self, req: ConfigureRequest) -> None:
-        """Read the connection settings from stack config (called once in the provider process)."""
-        keys = [f"{CONFIG_NAMESPACE}:{key}" for key in CONFIG_KEYS.values()]
-        self._settings = ConnectionSettings.from_stack_config({key: req.config.get(key) for key in keys})
+        """Read the connection settings from stack config (called once in the provider process).
 
-    def _connect(self) -> AuthentikClient:
+        A bad setting is kept and raised by the first call that needs a connection, so it is reported
+        against a resource instead of crashing the provider process.
+        """
+        keys = [f"{CONFIG_NAMESPACE}:{key}" for key in CONFIG_KEYS.values()]
+        try:
+            self._settings = ConnectionSettings.from_stack_config({key: req.config.get(key) for key in keys})
+        except AuthentikConfigError as exc:
+            self._config_error = exc
+
+    def _connect(self, retry_deadline_seconds: float | None = None) -> AuthentikClient:
+        if self._config_error is not None:
+            raise self._config_error
         if self._settings is None:
             raise AuthentikConfigError(
                 f"the authentik connection is not configured: set `{CONFIG_NAMESPACE}:{CONFIG_KEYS['url']}` "
                 "and the other authentik* keys in the stack config"
             )
-        return AuthentikClient(self._settings)
+        settings = self._settings
+        if retry_deadline_seconds is not None:
+            patience = min(settings.retry_deadline_seconds, retry_deadline_seconds)
+            settings = settings.model_copy(update={"retry_deadline_seconds": patience})
+        return AuthentikClient(settings)
 
-    def run(self, action: Callable[[AuthentikClient], T]) -> T:
+    def run(
+        self, action: Callable[[AuthentikClient], T], *, retry_deadline_seconds: float | None = None
+    ) -> T:
         """Run ``action`` with a fresh client; if authentik rejects the API token and a bootstrap
-        password is configured, log in with it and run ``action`` once more on the session."""
-        with self._connect() as client:
+        password is configured, run it again on a password session.
+
+        The session is shared by every resource of this provider process (one pulumi operation), so
+        a fresh authentik sees one login, not one per resource; a session that stopped working is
+        replaced by a new login.
+        """
+        with self._connect(retry_deadline_seconds) as client:
             try:
                 return action(client)
             except AuthentikAuthError as exc:
                 if not exc.token_rejected or client.settings.bootstrap_password is None:
                     raise
-                login_with_password(client)
-                return action(client)
+            if use_shared_session(client):
+                try:
+                    return action(client)
+                except AuthentikAuthError:
+                    forget_sessions()
+            log_in_and_share(client)
+            return action(client)
 
     # -- inputs ----------------------------------------------------------------------------------
     def parse(self, props: Mapping[str, Any]) -> SpecT:
@@ -148,7 +206,17 @@ class AuthentikResourceProvider(ResourceProvider, Generic[SpecT]):
             return CheckResult(news, failures) if failures else CheckResult(self._with_defaults(news), [])
         if failures:
             return CheckResult(news, failures)
-        return CheckResult({**spec.inputs(), **unknown}, [])
+        if not unknown:
+            failures = self.verify_references(_olds, spec)  # type: ignore[arg-type]
+        return CheckResult({**spec.inputs(), **unknown}, failures)
+
+    def verify_references(self, olds: Mapping[str, Any], spec: SpecT) -> list[CheckFailure]:
+        """Check, at preview, the names this resource gives of other authentik objects.
+
+        Resources that refer to flows, keypairs or scopes by name override this; the default has
+        nothing to verify.
+        """
+        return []
 
     def _with_defaults(self, news: dict[str, Any]) -> dict[str, Any]:
         """``news`` plus defaults of absent optional fields (when some inputs are still unknown)."""

@@ -8,16 +8,48 @@ what was asked for and what exists, so the fix is obvious.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
+from typing import Any
 
 from dezky_infra.authentik.client import AuthentikClient
 from dezky_infra.authentik.errors import AuthentikError
 
 SCOPE_MAPPINGS_PATH = "propertymappings/provider/scope/"
 
+# Flows, keypairs and scope mappings are reference data that a stack does not change, so one provider
+# process (one pulumi operation) asks authentik for each list once, however many providers use it:
+# with 100 tenants that is 4 lookups instead of 400 (a flow lookup costs ~0.6 s on a real authentik).
+_reference_cache: dict[tuple[str, str, tuple[tuple[str, str], ...]], list[dict[str, Any]]] = {}
+_reference_lock = threading.Lock()
+
+
+def _reference_list(
+    client: AuthentikClient, path: str, params: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """``client.list_all`` of reference data, memoised for the life of this process."""
+    key = (client.settings.api_root, path, tuple(sorted((params or {}).items())))
+    with _reference_lock:
+        cached = _reference_cache.get(key)
+    if cached is None:
+        cached = client.list_all(path, params)
+        with _reference_lock:
+            _reference_cache[key] = cached
+    return cached
+
+
+def forget_reference_data() -> None:
+    """Drop the memoised lookups (for tests that change flows or keypairs between calls)."""
+    with _reference_lock:
+        _reference_cache.clear()
+
 
 class AuthentikLookupError(AuthentikError):
-    """A name given in the program does not exist in authentik."""
+    """A name given in the program does not exist in authentik; ``field`` is the input that named it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"field `{field}`: {message}")
 
 
 def _suggest(existing: Iterable[str]) -> str:
@@ -28,16 +60,16 @@ def _suggest(existing: Iterable[str]) -> str:
 
 def flow_pk(client: AuthentikClient, slug: str, field: str) -> str:
     """The pk of the flow with this slug; the error names ``field`` and lists flows of that kind."""
-    found = client.list_all("flows/instances/", {"slug": slug})
+    found = _reference_list(client, "flows/instances/", {"slug": slug})
     if found:
         return str(found[0]["pk"])
-    existing = [flow["slug"] for flow in client.list_all("flows/instances/")]
-    raise AuthentikLookupError(f"field `{field}`: no flow with slug `{slug}`; {_suggest(existing)}")
+    existing = [flow["slug"] for flow in _reference_list(client, "flows/instances/")]
+    raise AuthentikLookupError(field, f"no flow with slug `{slug}`; {_suggest(existing)}")
 
 
 def flow_slug(client: AuthentikClient, pk: str) -> str:
     """The slug of the flow with this pk (used only when a refresh sees a flow changed out of band)."""
-    for flow in client.list_all("flows/instances/"):
+    for flow in _reference_list(client, "flows/instances/"):
         if str(flow["pk"]) == pk:
             return str(flow["slug"])
     return pk
@@ -45,19 +77,19 @@ def flow_slug(client: AuthentikClient, pk: str) -> str:
 
 def keypair_pk(client: AuthentikClient, name: str, field: str) -> str:
     """The pk of the certificate keypair with exactly this name."""
-    found = client.list_all("crypto/certificatekeypairs/", {"name": name})
+    found = _reference_list(client, "crypto/certificatekeypairs/", {"name": name})
     if found:
         return str(found[0]["pk"])
-    existing = [pair["name"] for pair in client.list_all("crypto/certificatekeypairs/")]
-    raise AuthentikLookupError(
-        f"field `{field}`: no certificate keypair named `{name}`; {_suggest(existing)}"
-    )
+    existing = [pair["name"] for pair in _reference_list(client, "crypto/certificatekeypairs/")]
+    raise AuthentikLookupError(field, f"no certificate keypair named `{name}`; {_suggest(existing)}")
 
 
 def keypair_name(client: AuthentikClient, pk: str) -> str:
     """The name of the keypair with this pk (drift only)."""
-    found = client.get_or_none(f"crypto/certificatekeypairs/{pk}/")
-    return str(found["name"]) if found else pk
+    for pair in _reference_list(client, "crypto/certificatekeypairs/"):
+        if str(pair["pk"]) == pk:
+            return str(pair["name"])
+    return pk
 
 
 def scope_mapping_pks(client: AuthentikClient, scope_names: Iterable[str], field: str) -> dict[str, str]:
@@ -67,20 +99,19 @@ def scope_mapping_pks(client: AuthentikClient, scope_names: Iterable[str], field
     mapping for the same scope never changes what an existing stack resolves to.
     """
     by_scope: dict[str, str] = {}
-    mappings = sorted(client.list_all(SCOPE_MAPPINGS_PATH), key=lambda m: m.get("managed") is None)
+    mappings = sorted(_reference_list(client, SCOPE_MAPPINGS_PATH), key=lambda m: m.get("managed") is None)
     for mapping in mappings:
         by_scope.setdefault(str(mapping["scope_name"]), str(mapping["pk"]))
     wanted = list(scope_names)
     missing = [name for name in wanted if name not in by_scope]
     if missing:
         raise AuthentikLookupError(
-            f"field `{field}`: no scope mapping for scope {', '.join(f'`{m}`' for m in missing)}; "
-            f"{_suggest(by_scope)}"
+            field, f"no scope mapping for scope {', '.join(f'`{m}`' for m in missing)}; {_suggest(by_scope)}"
         )
     return {name: by_scope[name] for name in wanted}
 
 
 def scope_names_by_pk(client: AuthentikClient, pks: Iterable[str]) -> dict[str, str]:
     """Scope name of each mapping pk (drift only); a pk that is not a scope mapping maps to itself."""
-    by_pk = {str(m["pk"]): str(m["scope_name"]) for m in client.list_all(SCOPE_MAPPINGS_PATH)}
+    by_pk = {str(m["pk"]): str(m["scope_name"]) for m in _reference_list(client, SCOPE_MAPPINGS_PATH)}
     return {pk: by_pk.get(pk, pk) for pk in pks}

@@ -12,13 +12,18 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
 import pulumi
-from pulumi.dynamic import Resource
+from pulumi.dynamic import CheckFailure, Resource
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dezky_infra.authentik import lookups
 from dezky_infra.authentik.client import AuthentikClient, is_unique_violation
 from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider, ResourceSpec
-from dezky_infra.authentik.errors import AuthentikValidationError
+from dezky_infra.authentik.errors import (
+    AuthentikAuthError,
+    AuthentikConfigError,
+    AuthentikUnavailableError,
+    AuthentikValidationError,
+)
 from dezky_infra.authentik.validation import check_absolute_url, check_duration, check_regex
 
 PATH = "providers/oauth2/"
@@ -26,6 +31,10 @@ DEFAULT_AUTHORIZATION_FLOW = "default-provider-authorization-implicit-consent"
 DEFAULT_INVALIDATION_FLOW = "default-provider-invalidation-flow"
 DEFAULT_SIGNING_KEY = "authentik Self-signed Certificate"
 DEFAULT_SCOPES = ("openid", "profile", "email")
+# Inputs that name other authentik objects, looked up by name.
+REFERENCE_FIELDS = ("authorization_flow", "invalidation_flow", "signing_key", "scopes")
+# How long a preview waits for authentik before it reports the names as unverified.
+PREVIEW_PATIENCE_SECONDS = 5.0
 SubMode = Literal["hashed_user_id", "user_id", "user_uuid", "user_username", "user_email", "user_upn"]
 
 
@@ -97,34 +106,50 @@ class OAuth2ProviderProvider(AuthentikResourceProvider[OAuth2ProviderSpec]):
 
     spec_type: ClassVar[type[ResourceSpec]] = OAuth2ProviderSpec
 
+    def verify_references(self, olds: Mapping[str, Any], spec: OAuth2ProviderSpec) -> list[CheckFailure]:
+        """At preview, look up the flows, key and scopes that are new or changed (never unchanged ones,
+        so an unchanged stack previews without calling authentik). When authentik cannot be reached,
+        say which names went unverified and leave them to apply time."""
+        changed = [field for field in REFERENCE_FIELDS if olds.get(field) != getattr(spec, field)]
+        if not changed:
+            return []
+        try:
+            self.run(
+                lambda client: [self.lookup(client, spec, field) for field in changed],
+                retry_deadline_seconds=PREVIEW_PATIENCE_SECONDS,
+            )
+        except lookups.AuthentikLookupError as exc:
+            return [CheckFailure(exc.field, str(exc))]
+        except AuthentikAuthError as exc:
+            return [CheckFailure(changed[0], str(exc))]
+        except (AuthentikUnavailableError, AuthentikConfigError) as exc:
+            pulumi.log.warn(
+                f"OAuth2Provider `{spec.name}`: could not verify {', '.join(changed)} against authentik "
+                f"({exc}); they will be looked up when the change is applied"
+            )
+        return []
+
     def resolve(
         self, client: AuthentikClient, spec: OAuth2ProviderSpec, olds: Mapping[str, Any] | None = None
     ) -> ResolvedIds:
         """Turn names into pks, reusing the previous apply's pks for names that did not change."""
-        previous = (
-            ResolvedIds.model_validate(olds["authentik_ids"]) if olds and olds.get("authentik_ids") else None
-        )
+        previous = olds.get("authentik_ids") if olds else None
+        values = {
+            field: previous[field]
+            if previous is not None and olds is not None and olds.get(field) == getattr(spec, field)
+            else self.lookup(client, spec, field)
+            for field in REFERENCE_FIELDS
+        }
+        return ResolvedIds.model_validate(values)
 
-        def reuse(field: str) -> bool:
-            return previous is not None and olds is not None and olds.get(field) == getattr(spec, field)
-
-        signing_key: str | None = None
-        if previous is not None and reuse("signing_key"):
-            signing_key = previous.signing_key
-        elif spec.signing_key:
-            signing_key = lookups.keypair_pk(client, spec.signing_key, "signing_key")
-        return ResolvedIds(
-            authorization_flow=previous.authorization_flow
-            if previous is not None and reuse("authorization_flow")
-            else lookups.flow_pk(client, spec.authorization_flow, "authorization_flow"),
-            invalidation_flow=previous.invalidation_flow
-            if previous is not None and reuse("invalidation_flow")
-            else lookups.flow_pk(client, spec.invalidation_flow, "invalidation_flow"),
-            signing_key=signing_key,
-            scopes=previous.scopes
-            if previous is not None and reuse("scopes")
-            else lookups.scope_mapping_pks(client, spec.scopes, "scopes"),
-        )
+    @staticmethod
+    def lookup(client: AuthentikClient, spec: OAuth2ProviderSpec, field: str) -> Any:
+        """The pk(s) for one reference field of ``spec``."""
+        if field in {"authorization_flow", "invalidation_flow"}:
+            return lookups.flow_pk(client, getattr(spec, field), field)
+        if field == "signing_key":
+            return lookups.keypair_pk(client, spec.signing_key, field) if spec.signing_key else None
+        return lookups.scope_mapping_pks(client, spec.scopes, field)
 
     @staticmethod
     def body(spec: OAuth2ProviderSpec, ids: ResolvedIds) -> dict[str, Any]:

@@ -20,9 +20,9 @@ from pulumi.dynamic import Resource
 from pydantic import Field
 
 from dezky_infra.authentik.client import AuthentikClient
-from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider, ResourceSpec
+from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider, ResourceSpec, log_in_and_share
 from dezky_infra.authentik.errors import AuthentikAuthError, AuthentikError, AuthentikUnavailableError
-from dezky_infra.authentik.password_login import PasswordLoginError, login_with_password
+from dezky_infra.authentik.password_login import PasswordLoginError
 
 
 class ReadinessSpec(ResourceSpec):
@@ -70,7 +70,7 @@ def _authenticated_user(client: AuthentikClient) -> str:
     except AuthentikAuthError as exc:
         if not exc.token_rejected or client.settings.bootstrap_password is None or client.session_mode:
             raise
-    login_with_password(client)
+    log_in_and_share(client)
     return str(client.get("core/users/me/")["user"]["username"])
 
 

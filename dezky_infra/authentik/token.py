@@ -48,7 +48,7 @@ def user_pk(client: AuthentikClient, username: str) -> int:
     """The pk of the user with this username (never assume akadmin is pk 1: it is not)."""
     found = client.list_all("core/users/", {"username": username})
     if not found:
-        raise AuthentikLookupError(f"field `user`: authentik has no user `{username}`")
+        raise AuthentikLookupError("user", f"authentik has no user `{username}`")
     return int(found[0]["pk"])
 
 

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from dezky_infra.authentik.client import AuthentikClient
-from dezky_infra.authentik.lookups import AuthentikLookupError
-from dezky_infra.authentik.oauth2_provider import OAuth2ProviderProvider
+from dezky_infra.authentik.lookups import AuthentikLookupError, forget_reference_data
+from dezky_infra.authentik.oauth2_provider import OAuth2ProviderProvider, OAuth2ProviderSpec
 from tests.authentik_server import AuthentikServer
 from tests.conftest import configured
 
@@ -159,14 +159,51 @@ def test_generated_client_id_does_not_diff(fresh_authentik: AuthentikServer) -> 
         ),
     ],
 )
-def test_unknown_names_fail_naming_the_field(
+def test_unknown_names_fail_at_preview_and_at_apply_naming_the_field(
     fresh_authentik: AuthentikServer, override: dict[str, Any], message: str
 ) -> None:
     provider = configured(OAuth2ProviderProvider(), fresh_authentik)
+    failures = provider.check({}, {**PORTAL, **override}).failures
+    assert [(f.property, f.reason[: len(message)]) for f in failures] == [(next(iter(override)), message)]
+    static = OAuth2ProviderSpec.model_validate({**PORTAL, **override}).inputs()
     with pytest.raises(AuthentikLookupError) as raised:
-        provider.create(checked(provider, {**PORTAL, **override}))
+        provider.create(static)
     assert str(raised.value).startswith(message)
     assert all(c.method == "GET" for c in fresh_authentik.calls)  # nothing was written
+
+
+def test_preview_verifies_only_new_or_changed_names(fresh_authentik: AuthentikServer) -> None:
+    provider = configured(OAuth2ProviderProvider(), fresh_authentik)
+    inputs = checked(provider, PORTAL)
+    fresh_authentik.reset_calls()
+    provider.check(inputs, PORTAL)  # unchanged names: no call at all
+    assert fresh_authentik.calls == []
+    forget_reference_data()
+    provider.check(inputs, {**PORTAL, "invalidation_flow": "default-invalidation-flow"})
+    assert [c.path for c in fresh_authentik.calls] == ["/api/v3/flows/instances/"]
+
+
+def test_preview_with_authentik_down_warns_and_keeps_static_checks(
+    fresh_authentik: AuthentikServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    provider = configured(
+        OAuth2ProviderProvider(), fresh_authentik, **{"dezky:authentikRetryDeadlineSeconds": "0.5"}
+    )
+    fresh_authentik.stop()
+    try:
+        ok = provider.check({}, PORTAL)
+        bad = provider.check({}, {**PORTAL, "client_type": "secret"})
+    finally:
+        fresh_authentik.start()
+    assert ok.failures == []
+    assert [f.property for f in bad.failures] == ["client_type"]
+    # pulumi.log.warn: the engine shows it under the stack's diagnostics
+    warning = [line for line in capsys.readouterr().err.splitlines() if "could not verify" in line]
+    assert len(warning) == 1
+    assert warning[0].startswith(
+        "warning: OAuth2Provider `dezky-portal`: could not verify authorization_flow, invalidation_flow, "
+        f"signing_key, scopes against authentik (authentik at {fresh_authentik.url} did not answer GET"
+    )
 
 
 def test_client_id_taken_by_another_provider_is_a_clear_error(
