@@ -32,6 +32,7 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
+from pulumi.output import Unknown
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from dezky_infra.authentik.client import AuthentikClient
@@ -39,8 +40,8 @@ from dezky_infra.authentik.connection import CONFIG_KEYS, CONFIG_NAMESPACE, Conn
 from dezky_infra.authentik.errors import AuthentikAuthError, AuthentikConfigError
 from dezky_infra.authentik.password_login import login_with_password
 
-# The value the engine sends for inputs not known yet during preview (pulumi.runtime.rpc.UNKNOWN);
-# repeated here so importing this module does not pull in the whole runtime.
+# How the engine marks an input not known yet during preview: the wire sentinel string
+# (pulumi.runtime.rpc.UNKNOWN), which the dynamic provider host turns into ``pulumi.output.Unknown``.
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 T = TypeVar("T")
@@ -98,7 +99,7 @@ SpecT = TypeVar("SpecT", bound=ResourceSpec)
 
 def is_unknown(value: Any) -> bool:
     """True for a value the engine does not know yet (preview of a not-yet-created dependency)."""
-    if value == UNKNOWN:
+    if isinstance(value, Unknown) or (isinstance(value, str) and value == UNKNOWN):
         return True
     if isinstance(value, list):
         return any(is_unknown(item) for item in value)

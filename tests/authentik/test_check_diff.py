@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pulumi.output import Unknown
 
 from dezky_infra.authentik.application import ApplicationProvider
 from dezky_infra.authentik.dynamic_base import UNKNOWN
@@ -134,11 +135,12 @@ def test_application_slug_of_50_and_uppercase_are_accepted_like_authentik() -> N
     assert failures(ApplicationProvider(), {**APP, "slug": "A" * 50}) == []
 
 
-def test_unknown_inputs_at_preview_are_not_validated_and_diff_as_changed() -> None:
+@pytest.mark.parametrize("unknown", [UNKNOWN, Unknown()], ids=["wire-sentinel", "deserialized"])
+def test_unknown_inputs_at_preview_are_not_validated_and_diff_as_changed(unknown: object) -> None:
     provider = ApplicationProvider()
-    result = provider.check({}, {**APP, "provider": UNKNOWN})
+    result = provider.check({}, {**APP, "provider": unknown})
     assert result.failures == []
-    assert result.inputs["provider"] == UNKNOWN
+    assert result.inputs["provider"] is unknown
     assert result.inputs["policy_engine_mode"] == "any"  # defaults still filled
     old = provider.check({}, APP).inputs
     diff = provider.diff("dezky-portal", old, result.inputs)

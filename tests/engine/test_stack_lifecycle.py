@@ -8,6 +8,7 @@ Every step prints the authentik calls it made (reads and writes), which the benc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -151,6 +152,19 @@ class TestDevStackLifecycle:
     ) -> None:
         before = admin.list_all("providers/oauth2/", {"name": "dezky-portal"})[0]
         project.set_object("portalExtraRedirectUris", ["https://app.dezky.local/api/auth/callback-dev"])
+        # what a reviewer reads: the provider's update with names, never pks or secrets. The engine
+        # marks an updating resource's outputs unknown at preview, so the application bound to it
+        # shows as a possible update (`provider: 1 => [unknown]`); at apply it is unchanged.
+        preview = project.preview(diff=True)
+        assert changes(preview.change_summary) == {"update": 2}
+        assert re.search(r"~ provider +: \d+ => \[unknown\]", preview.stdout)
+        assert '+ url          : "https://app.dezky.local/api/auth/callback-dev"' in preview.stdout
+        for name in ("default-provider-authorization-implicit-consent", "authentik Self-signed Certificate"):
+            assert name in preview.stdout
+        ids = before["property_mappings"] + [before["authorization_flow"], before["signing_key"]]
+        for hidden in [*ids, before["client_secret"], TOKEN, PASSWORD]:
+            assert hidden not in preview.stdout
+        server.reset_calls()
         up = project.up()
         report(server, "up after config change")
         assert changes(up.summary.resource_changes or {}) == {"update": 1}
@@ -188,6 +202,7 @@ class TestDevStackLifecycle:
     ) -> None:
         unrelated = admin.post("core/groups/", {"name": "made-by-someone-else"})
         seeded_flows = len(admin.list_all("flows/instances/"))
+        server.reset_calls()
         project.destroy()
         report(server, "destroy")
         with AuthentikClient(
