@@ -23,10 +23,10 @@ PULUMI_VERSION=3.260.0
 PULUMI_HOME_DIR="${DEZKY_PULUMI_HOME:-$HOME/.cache/dezky-infra/pulumi-v${PULUMI_VERSION}}"
 BIN_DIR="$PULUMI_HOME_DIR/bin"
 HELPERS=(pulumi-language-python pulumi-language-python-exec pulumi-resource-pulumi-python)
-# Our own Python language host (see tools/pulumi-language-python/main.go for why); the cache records
-# the hash of the source it was built from, so a change to it rebuilds the cache.
-HOST_SOURCE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tools/pulumi-language-python/main.go"
-HOST_HASH="$(sha256sum "$HOST_SOURCE" | cut -d' ' -f1)"
+# Our own Python language host (see tools/pulumi-language-python/main.go for why; run_plugin.go starts
+# policy packs); the cache records the hash of the sources it was built from, so a change rebuilds it.
+HOST_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tools/pulumi-language-python"
+HOST_HASH="$(cat "$HOST_DIR"/*.go | sha256sum | cut -d' ' -f1)"
 
 log() { printf 'install-pulumi: %s\n' "$*" >&2; }
 
@@ -114,7 +114,7 @@ package tools
 import _ "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
 EOF
 mkdir -p "$work_dir/cmd/pulumi-language-python"
-cp "$HOST_SOURCE" "$work_dir/cmd/pulumi-language-python/main.go"
+cp "$HOST_DIR"/*.go "$work_dir/cmd/pulumi-language-python/"
 
 (
   cd "$work_dir"

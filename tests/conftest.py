@@ -41,6 +41,16 @@ def fresh_authentik(authentik: AuthentikServer) -> Iterator[AuthentikServer]:
     authentik.reset_calls()
     yield authentik
     authentik.faults.clear()
+    assert_contract_kept(authentik)
+
+
+def assert_contract_kept(server: AuthentikServer) -> None:
+    """Fail when the server saw a response that breaks authentik's API models, or crashed."""
+    violations, errors = list(server.contract_violations), list(server.errors)
+    server.contract_violations.clear()
+    server.errors.clear()
+    assert violations == [], violations
+    assert errors == [], errors
 
 
 def stack_config(server: AuthentikServer, **overrides: str) -> dict[str, str]:

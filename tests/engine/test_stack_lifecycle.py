@@ -18,6 +18,7 @@ from dezky_infra.authentik.client import AuthentikClient
 from dezky_infra.authentik.connection import ConnectionSettings
 from dezky_infra.authentik.password_login import login_with_password
 from tests.authentik_server import AuthentikServer
+from tests.conftest import assert_contract_kept
 from tests.engine.harness import EngineProject
 
 TOKEN = "engine-test-platform-api-token-5d1c0b9e8f7a6b5c4d3e2f10"
@@ -43,6 +44,7 @@ def server() -> Iterator[AuthentikServer]:
     srv.start()
     yield srv
     srv.stop()
+    assert_contract_kept(srv)
 
 
 @pytest.fixture(scope="module")
