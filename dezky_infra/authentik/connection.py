@@ -100,6 +100,8 @@ def _describe(exc: ValidationError) -> str:
     for error in exc.errors(include_input=False, include_url=False):
         field = str(error["loc"][0]) if error["loc"] else "?"
         key = CONFIG_KEYS.get(field, field)
-        message = error["msg"] if field not in {"token", "bootstrap_password"} else "invalid value"
+        message = error["msg"].removeprefix("Value error, ")
+        if field in {"token", "bootstrap_password"}:
+            message = "invalid value"
         parts.append(f"stack config `{CONFIG_NAMESPACE}:{key}`: {message}")
     return "; ".join(parts)
