@@ -16,9 +16,8 @@ import pulumi
 from pulumi.dynamic import Resource
 from pydantic import Field, field_validator
 
-from dezky_infra.authentik.client import AuthentikClient, is_unique_violation
-from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider, ResourceSpec
-from dezky_infra.authentik.errors import AuthentikValidationError
+from dezky_infra.authentik.client import AuthentikClient
+from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider, ResourceSpec, create_or_adopt
 from dezky_infra.authentik.validation import check_absolute_url, check_slug
 
 PATH = "core/applications/"
@@ -76,13 +75,8 @@ class ApplicationProvider(AuthentikResourceProvider[ApplicationSpec]):
         return {"pk": str(live["pk"]), "issuer": spec.issuer()}
 
     def create_object(self, client: AuthentikClient, spec: ApplicationSpec) -> tuple[str, dict[str, Any]]:
-        body = self.body(spec)
-        try:
-            live = client.post(PATH, body)
-        except AuthentikValidationError as exc:
-            if not is_unique_violation(exc, "slug"):
-                raise
-            live = client.patch(f"{PATH}{spec.slug}/", body)  # adopt the existing application
+        # adoption goes by the detail route: the ?slug= list filter is a stale per-user cache
+        live = create_or_adopt(client, PATH, self.body(spec), "slug", lambda: f"{PATH}{spec.slug}/")
         return spec.slug, self.outputs(live, spec)
 
     def read_object(

@@ -35,9 +35,9 @@ from pulumi.dynamic import (
 from pulumi.output import Unknown
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from dezky_infra.authentik.client import AuthentikClient
+from dezky_infra.authentik.client import AuthentikClient, is_unique_violation
 from dezky_infra.authentik.connection import CONFIG_KEYS, CONFIG_NAMESPACE, ConnectionSettings
-from dezky_infra.authentik.errors import AuthentikAuthError, AuthentikConfigError
+from dezky_infra.authentik.errors import AuthentikAuthError, AuthentikConfigError, AuthentikValidationError
 from dezky_infra.authentik.password_login import login_with_password
 
 # How the engine marks an input not known yet during preview: the wire sentinel string
@@ -106,6 +106,36 @@ def is_unknown(value: Any) -> bool:
     if isinstance(value, dict):
         return any(is_unknown(item) for item in value.values())
     return False
+
+
+def create_or_adopt(
+    client: AuthentikClient,
+    path: str,
+    body: Mapping[str, Any],
+    natural_key: str,
+    existing: Callable[[], str | None],
+) -> Any:
+    """POST ``body``; when authentik says the natural key is taken, PATCH that object instead.
+
+    This is adoption: an object made by hand (the old setup guide) or by our own earlier attempt whose
+    response was lost is taken over and converged, never duplicated. ``existing`` returns the detail
+    path of the object holding the key (``None`` if it cannot be found, and the 400 stands).
+    """
+    try:
+        return client.post(path, body)
+    except AuthentikValidationError as exc:
+        if not is_unique_violation(exc, natural_key):
+            raise
+        target = existing()
+        if target is None:
+            raise
+        return client.patch(target, body)
+
+
+def detail_path_by(client: AuthentikClient, path: str, field: str, value: str) -> str | None:
+    """Detail path of the one object whose ``field`` equals ``value`` (an exact list filter)."""
+    found = client.list_all(path, {field: value})
+    return f"{path}{found[0]['pk']}/" if found else None
 
 
 def validation_failures(exc: ValidationError) -> list[CheckFailure]:

@@ -14,9 +14,13 @@ import pulumi
 from pulumi.dynamic import Resource
 from pydantic import Field
 
-from dezky_infra.authentik.client import AuthentikClient, is_unique_violation
-from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider, ResourceSpec
-from dezky_infra.authentik.errors import AuthentikValidationError
+from dezky_infra.authentik.client import AuthentikClient
+from dezky_infra.authentik.dynamic_base import (
+    AuthentikResourceProvider,
+    ResourceSpec,
+    create_or_adopt,
+    detail_path_by,
+)
 
 PATH = "core/groups/"
 
@@ -52,15 +56,9 @@ class GroupProvider(AuthentikResourceProvider[GroupSpec]):
         return {"pk": str(live["pk"]), "num_pk": int(live["num_pk"])}
 
     def create_object(self, client: AuthentikClient, spec: GroupSpec) -> tuple[str, dict[str, Any]]:
-        try:
-            live = client.post(PATH, self.body(spec))
-        except AuthentikValidationError as exc:
-            if not is_unique_violation(exc, "name"):
-                raise
-            existing = client.list_all(PATH, {"name": spec.name})
-            if not existing:
-                raise
-            live = client.patch(f"{PATH}{existing[0]['pk']}/", self.body(spec))  # adopt
+        live = create_or_adopt(
+            client, PATH, self.body(spec), "name", lambda: detail_path_by(client, PATH, "name", spec.name)
+        )
         return str(live["pk"]), self.outputs(live)
 
     def read_object(

@@ -16,13 +16,17 @@ from pulumi.dynamic import CheckFailure, Resource
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dezky_infra.authentik import lookups
-from dezky_infra.authentik.client import AuthentikClient, is_unique_violation
-from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider, ResourceSpec
+from dezky_infra.authentik.client import AuthentikClient
+from dezky_infra.authentik.dynamic_base import (
+    AuthentikResourceProvider,
+    ResourceSpec,
+    create_or_adopt,
+    detail_path_by,
+)
 from dezky_infra.authentik.errors import (
     AuthentikAuthError,
     AuthentikConfigError,
     AuthentikUnavailableError,
-    AuthentikValidationError,
 )
 from dezky_infra.authentik.validation import check_absolute_url, check_duration, check_regex
 
@@ -184,17 +188,13 @@ class OAuth2ProviderProvider(AuthentikResourceProvider[OAuth2ProviderSpec]):
 
     def create_object(self, client: AuthentikClient, spec: OAuth2ProviderSpec) -> tuple[str, dict[str, Any]]:
         ids = self.resolve(client, spec)
-        body = self.body(spec, ids)
-        try:
-            live = client.post(PATH, body)
-        except AuthentikValidationError as exc:
-            if not is_unique_violation(exc, "name"):
-                raise
-            # Adoption: a provider with this name exists (made by hand, or our own lost response).
-            existing = client.list_all(PATH, {"name": spec.name})
-            if not existing:
-                raise
-            live = client.patch(f"{PATH}{existing[0]['pk']}/", body)
+        live = create_or_adopt(
+            client,
+            PATH,
+            self.body(spec, ids),
+            "name",
+            lambda: detail_path_by(client, PATH, "name", spec.name),
+        )
         return str(live["pk"]), self.outputs(live, ids)
 
     def read_object(
