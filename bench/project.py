@@ -1,0 +1,97 @@
+"""A throwaway Pulumi project of the benchmark program, driven like ``tests.engine.harness``.
+
+Temp directory, file backend, the offline engine settings of ``tests.engine.harness.engine_env``, a
+``Pulumi.yaml`` that runs ``bench/program/__main__.py`` with the repository's ``.venv`` (``toolchain:
+pip``), and ``PYTHONPATH`` pointing at the code under test (then at this repository, for ``bench``).
+Each operation is timed around the Automation API call, so the time includes everything a developer
+waits for: the CLI, the language host, the program, the provider process and the state writes.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi.automation as auto
+
+from tests.engine.harness import REPO, engine_env, require_cli
+
+PROGRAM = Path(__file__).resolve().parent / "program" / "__main__.py"
+PULUMI_YAML = """\
+name: dezky
+description: dezky-infra benchmark program (bench/program)
+runtime:
+  name: python
+  options:
+    toolchain: pip
+    virtualenv: {venv}
+"""
+
+OPERATIONS = ("fresh up", "no-op preview", "no-op up", "refresh", "destroy")
+"""The lifecycle each project goes through, in this order."""
+
+
+@dataclass(frozen=True)
+class OpRun:
+    """One engine operation: its wall time and the engine's change summary."""
+
+    seconds: float
+    changes: dict[str, int]
+    log_tail: str
+
+
+class BenchProject:
+    """One stack of the benchmark program in its own directory and backend."""
+
+    def __init__(self, root: Path, code: Path = REPO, stack_name: str = "bench") -> None:
+        require_cli()
+        self.work_dir = root / "project"
+        self.work_dir.mkdir(parents=True)
+        backend = root / "state"
+        backend.mkdir()
+        shutil.copy(PROGRAM, self.work_dir / "__main__.py")
+        (self.work_dir / "Pulumi.yaml").write_text(PULUMI_YAML.format(venv=REPO / ".venv"))
+        self.env = {**engine_env(backend), "PYTHONPATH": f"{code}:{REPO}"}
+        self.stack = auto.create_stack(
+            stack_name,
+            work_dir=str(self.work_dir),
+            opts=auto.LocalWorkspaceOptions(env_vars=self.env, secrets_provider="passphrase"),
+        )
+
+    def configure(self, plain: Mapping[str, str], secret: Mapping[str, str]) -> None:
+        """Set ``dezky:*`` stack config (secret values encrypted)."""
+        values = {f"dezky:{k}": auto.ConfigValue(v) for k, v in plain.items()}
+        values.update({f"dezky:{k}": auto.ConfigValue(v, secret=True) for k, v in secret.items()})
+        self.stack.set_all_config(values)
+
+    def run(self, operation: str) -> OpRun:
+        """Run one of ``OPERATIONS`` and time it."""
+        lines: list[str] = []
+        actions: dict[str, Callable[[], Any]] = {
+            "fresh up": lambda: self.stack.up(on_output=lines.append, color="never"),
+            "no-op preview": lambda: self.stack.preview(on_output=lines.append, color="never"),
+            "no-op up": lambda: self.stack.up(on_output=lines.append, color="never"),
+            "refresh": lambda: self.stack.refresh(on_output=lines.append, color="never"),
+            "destroy": lambda: self.stack.destroy(on_output=lines.append, color="never"),
+        }
+        start = time.perf_counter()
+        try:
+            result = actions[operation]()
+        except auto.CommandError as exc:
+            tail = "\n".join(lines[-30:])
+            raise RuntimeError(f"pulumi {operation} failed: {str(exc)[-2000:]}\n{tail}") from None
+        seconds = time.perf_counter() - start
+        return OpRun(seconds, _changes(result), "\n".join(lines[-5:]))
+
+
+def _changes(result: Any) -> dict[str, int]:
+    """The non-zero, non-"same" entries of an operation's change summary."""
+    if isinstance(result, auto.PreviewResult):
+        summary = result.change_summary
+    else:
+        summary = result.summary.resource_changes or {}
+    return {op: n for op, n in summary.items() if op != "same" and n}

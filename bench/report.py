@@ -1,0 +1,230 @@
+"""Medians, ratios, the issue's targets and the printed table.
+
+Everything here works on ``Sample``s only, so ``results.json`` can be re-reported without re-running.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from bench.profiles import PROFILES
+from bench.project import OPERATIONS
+from bench.runner import SCRIPTED_OP, Sample
+
+FLOOR_TARGET = 1.3
+"""Fresh ``up`` at the largest tenant count within this factor of the engine floor."""
+
+
+@dataclass(frozen=True)
+class Cell:
+    """The medians of one (route, profile, tenants, op) over its successful repetitions."""
+
+    route: str
+    profile: str | None
+    tenants: int
+    op: str
+    seconds: float
+    reads: float
+    writes: float
+    runs: int
+    calls: dict[str, int]
+    """Calls by route of the last repetition (they do not vary between repetitions)."""
+
+
+Key = tuple[str, str | None, int, str]
+
+
+def summarize(samples: Iterable[Sample]) -> dict[Key, Cell]:
+    """Median wall time and calls per (route, profile, tenants, op); failed samples are left out."""
+    groups: dict[Key, list[Sample]] = defaultdict(list)
+    for sample in samples:
+        if sample.seconds is not None:
+            groups[(sample.route, sample.profile, sample.tenants, sample.op)].append(sample)
+    return {
+        key: Cell(
+            *key,
+            seconds=statistics.median(s.seconds for s in group if s.seconds is not None),
+            reads=statistics.median(s.reads for s in group),
+            writes=statistics.median(s.writes for s in group),
+            runs=len(group),
+            calls=group[-1].calls,
+        )
+        for key, group in groups.items()
+    }
+
+
+def resources(tenants: int) -> int:
+    """authentik resources of the benchmark program: readiness, token, 3 per tenant."""
+    return 2 + 3 * tenants
+
+
+def _ratio(top: float | None, bottom: float | None) -> float | None:
+    return top / bottom if top is not None and bottom else None
+
+
+@dataclass(frozen=True)
+class Row:
+    """One printed line: an operation of our program next to its references."""
+
+    profile: str
+    tenants: int
+    op: str
+    ours: Cell | None
+    floor: Cell | None
+    scripted: Cell | None
+
+    @property
+    def vs_floor(self) -> float | None:
+        """ours ÷ engine floor."""
+        return _ratio(self.ours.seconds if self.ours else None, self.floor.seconds if self.floor else None)
+
+    @property
+    def vs_scripted(self) -> float | None:
+        """ours ÷ scripted route (fresh ``up`` only)."""
+        return _ratio(
+            self.ours.seconds if self.ours else None, self.scripted.seconds if self.scripted else None
+        )
+
+
+def rows(cells: dict[Key, Cell], profiles: Iterable[str], counts: Iterable[int]) -> list[Row]:
+    """Every (profile, tenants, op) line of the table."""
+    return [
+        Row(
+            profile,
+            count,
+            op,
+            ours=cells.get(("ours", profile, count, op)),
+            floor=cells.get(("floor", None, count, op)),
+            scripted=cells.get(("scripted", profile, count, SCRIPTED_OP)) if op == "fresh up" else None,
+        )
+        for profile in profiles
+        for count in counts
+        for op in OPERATIONS
+    ]
+
+
+def linear_fit(points: list[tuple[int, float]]) -> dict[str, float] | None:
+    """Least squares ``calls = intercept + per_tenant * N`` and the largest relative residual."""
+    if len({n for n, _ in points}) < 2:
+        return None
+    slope, intercept = statistics.linear_regression([n for n, _ in points], [c for _, c in points])
+    worst = max(abs(c - (intercept + slope * n)) / max(c, 1.0) for n, c in points)
+    return {"per_tenant": slope, "intercept": intercept, "max_relative_residual": worst}
+
+
+def fits(cells: dict[Key, Cell], profiles: Iterable[str], counts: list[int]) -> list[dict[str, Any]]:
+    """Calls per tenant for each of our operations (total calls, reads, writes)."""
+    found = []
+    for profile in profiles:
+        for op in OPERATIONS:
+            present = [cells[("ours", profile, n, op)] for n in counts if ("ours", profile, n, op) in cells]
+            fit = linear_fit([(c.tenants, c.reads + c.writes) for c in present])
+            if fit is not None:
+                found.append({"profile": profile, "op": op, **fit})
+    return found
+
+
+@dataclass(frozen=True)
+class Target:
+    """One of the issue's goals, checked against the medians."""
+
+    name: str
+    met: bool | None
+    detail: str
+
+
+def targets(cells: dict[Key, Cell], profiles: list[str], counts: list[int]) -> list[Target]:
+    """The issue's targets; ``met`` is None when the run did not measure what a target needs."""
+    found: list[Target] = []
+    largest = max(counts)
+    for profile in profiles:
+        fresh_up = next(r for r in rows(cells, [profile], [largest]) if r.op == "fresh up")
+        ratio = fresh_up.vs_floor
+        found.append(
+            Target(
+                f"[{profile}] fresh up <= {FLOOR_TARGET}x engine floor at N={largest}",
+                None if ratio is None else ratio <= FLOOR_TARGET,
+                "not measured" if ratio is None else f"{ratio:.2f}x",
+            )
+        )
+    ours = [c for c in cells.values() if c.route == "ours"]
+
+    def check(name: str, op: str, bad: Any, show: Any) -> None:
+        measured = [c for c in ours if c.op == op]
+        failing = [c for c in measured if bad(c)]
+        detail = ", ".join(f"{c.profile} N={c.tenants}: {show(c)}" for c in (failing or measured))
+        found.append(Target(name, (not failing) if measured else None, detail or "not measured"))
+
+    check("no-op preview makes zero authentik calls", "no-op preview",
+          lambda c: c.reads + c.writes > 0, lambda c: f"{c.reads:g}r/{c.writes:g}w")  # fmt: skip
+    check("no-op up makes zero writes", "no-op up", lambda c: c.writes > 0, lambda c: f"{c.writes:g}w")
+    check("refresh reads at most once per resource", "refresh",
+          lambda c: c.reads > resources(c.tenants),
+          lambda c: f"{c.reads:g} reads / {resources(c.tenants)} resources")  # fmt: skip
+    for fit in fits(cells, profiles, counts):
+        if fit["op"] == "fresh up":
+            found.append(
+                Target(
+                    f"[{fit['profile']}] fresh-up calls grow linearly with tenants",
+                    fit["max_relative_residual"] <= 0.05 if len(counts) > 2 else None,
+                    f"{fit['per_tenant']:.2f} calls/tenant + {fit['intercept']:.1f}, worst residual "
+                    f"{fit['max_relative_residual']:.1%}"
+                    + ("" if len(counts) > 2 else " (two tenant counts always fit a line)"),
+                )
+            )
+    return found
+
+
+def _num(value: float | None, fmt: str = "{:.2f}") -> str:
+    return "-" if value is None else fmt.format(value)
+
+
+def table(cells: dict[Key, Cell], profiles: list[str], counts: list[int]) -> str:
+    """The side-by-side table: wall time medians, ratios and calls."""
+    header = (
+        f"{'N':>4}  {'operation':<14}{'ours s':>8}{'floor s':>9}{'ours/floor':>11}"
+        f"{'reads':>7}{'writes':>7}{'script s':>10}{'ours/script':>12}"
+    )
+    out: list[str] = []
+    for profile in profiles:
+        out += ["", f"profile {profile}: {PROFILES[profile].description}", header, "-" * len(header)]
+        for row in rows(cells, [profile], counts):
+            ours = row.ours
+            out.append(
+                f"{row.tenants:>4}  {row.op:<14}{_num(ours.seconds if ours else None):>8}"
+                f"{_num(row.floor.seconds if row.floor else None):>9}"
+                f"{_num(row.vs_floor, '{:.2f}x'):>11}"
+                f"{_num(ours.reads if ours else None, '{:g}'):>7}"
+                f"{_num(ours.writes if ours else None, '{:g}'):>7}"
+                f"{_num(row.scripted.seconds if row.scripted else None):>10}"
+                f"{_num(row.vs_scripted, '{:.2f}x'):>12}"
+            )
+    return "\n".join(out)
+
+
+def targets_text(found: list[Target]) -> str:
+    """One line per target."""
+    mark = {True: "MET ", False: "MISS", None: "n/a "}
+    return "\n".join(f"  [{mark[t.met]}] {t.name}: {t.detail}" for t in found)
+
+
+def cells_as_json(cells: dict[Key, Cell]) -> list[dict[str, Any]]:
+    """The summary for results.json."""
+    return [
+        {
+            "route": c.route,
+            "profile": c.profile,
+            "tenants": c.tenants,
+            "op": c.op,
+            "median_seconds": c.seconds,
+            "median_reads": c.reads,
+            "median_writes": c.writes,
+            "runs": c.runs,
+            "calls_by_route": c.calls,
+        }
+        for c in cells.values()
+    ]

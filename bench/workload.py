@@ -1,0 +1,72 @@
+"""The benchmark program's resource graph, declared once for both kinds of run.
+
+``declare`` builds the graph the dev stack has (``AuthentikReady`` -> ``ApiToken`` -> per tenant a
+``Group``, an ``OAuth2Provider`` and an ``Application`` bound to the provider) from a ``Kit``:
+``bench.authentik_kit.AuthentikKit`` makes the real dynamic resources of ``dezky_infra.authentik``,
+``bench.noop.NoopKit`` makes ``NoopResource``s with the same names and dependencies (the engine
+floor). The kit's module is imported only when chosen, so the floor never loads ``dezky_infra``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Protocol
+
+import pulumi
+
+from bench.tenants import Tenant, tenants
+
+KITS = {"authentik": "bench.authentik_kit:AuthentikKit", "noop": "bench.noop:NoopKit"}
+
+
+class HasPk(Protocol):
+    """A resource with a ``pk`` output."""
+
+    @property
+    def pk(self) -> pulumi.Output[Any]: ...
+
+
+class Kit(Protocol):
+    """Makes the resources of the tenant workload."""
+
+    def ready(self) -> pulumi.Resource: ...
+
+    def token(self, key: pulumi.Input[str], opts: pulumi.ResourceOptions) -> pulumi.Resource: ...
+
+    def group(self, tenant: Tenant, opts: pulumi.ResourceOptions) -> pulumi.Resource: ...
+
+    def provider(self, tenant: Tenant, opts: pulumi.ResourceOptions) -> HasPk: ...
+
+    def application(
+        self, tenant: Tenant, provider_pk: pulumi.Input[int], opts: pulumi.ResourceOptions
+    ) -> pulumi.Resource: ...
+
+
+def declare(kit: Kit, count: int, token_key: pulumi.Input[str]) -> None:
+    """Declare readiness, the token and ``count`` tenants, wired like ``dezky_infra.dev_objects``."""
+    ready = kit.ready()
+    token = kit.token(token_key, pulumi.ResourceOptions(depends_on=[ready]))
+    after_token = pulumi.ResourceOptions(depends_on=[token])
+    for tenant in tenants(count):
+        kit.group(tenant, after_token)
+        provider = kit.provider(tenant, after_token)
+        kit.application(tenant, provider.pk, after_token)
+
+
+def load_kit(mode: str) -> Kit:
+    """The kit for ``mode`` (a key of ``KITS``)."""
+    if mode not in KITS:
+        raise ValueError(f"dezky:benchMode must be one of {sorted(KITS)}, got {mode!r}")
+    module, name = KITS[mode].split(":")
+    kit: Kit = getattr(importlib.import_module(module), name)()
+    return kit
+
+
+def main() -> None:
+    """The program: ``dezky:benchMode`` and ``dezky:benchTenants`` from the stack config."""
+    config = pulumi.Config("dezky")
+    declare(
+        load_kit(config.require("benchMode")),
+        config.require_int("benchTenants"),
+        config.require_secret("authentikToken"),
+    )
