@@ -110,12 +110,19 @@ class OAuth2ProviderProvider(AuthentikResourceProvider[OAuth2ProviderSpec]):
 
     spec_type: ClassVar[type[ResourceSpec]] = OAuth2ProviderSpec
 
+    _unreachable: str | None = None
+    """Why authentik could not be reached during this process's previews (set at run time only)."""
+
     def verify_references(self, olds: Mapping[str, Any], spec: OAuth2ProviderSpec) -> list[CheckFailure]:
         """At preview, look up the flows, key and scopes that are new or changed (never unchanged ones,
         so an unchanged stack previews without calling authentik). When authentik cannot be reached,
-        say which names went unverified and leave them to apply time."""
+        say which names went unverified and leave them to apply time; once authentik proved
+        unreachable, the other providers of this preview do not wait for it again."""
         changed = [field for field in REFERENCE_FIELDS if olds.get(field) != getattr(spec, field)]
         if not changed:
+            return []
+        if self._unreachable is not None:
+            self._warn_unverified(spec, changed, self._unreachable)
             return []
         try:
             self.run(
@@ -127,11 +134,16 @@ class OAuth2ProviderProvider(AuthentikResourceProvider[OAuth2ProviderSpec]):
         except AuthentikAuthError as exc:
             return [CheckFailure(changed[0], str(exc))]
         except (AuthentikUnavailableError, AuthentikConfigError) as exc:
-            pulumi.log.warn(
-                f"OAuth2Provider `{spec.name}`: could not verify {', '.join(changed)} against authentik "
-                f"({exc}); they will be looked up when the change is applied"
-            )
+            self._unreachable = str(exc)
+            self._warn_unverified(spec, changed, self._unreachable)
         return []
+
+    @staticmethod
+    def _warn_unverified(spec: OAuth2ProviderSpec, fields: list[str], reason: str) -> None:
+        pulumi.log.warn(
+            f"OAuth2Provider `{spec.name}`: could not verify {', '.join(fields)} against authentik "
+            f"({reason}); they will be looked up when the change is applied"
+        )
 
     def resolve(
         self, client: AuthentikClient, spec: OAuth2ProviderSpec, olds: Mapping[str, Any] | None = None
