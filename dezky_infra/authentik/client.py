@@ -5,7 +5,11 @@ What it adds over plain httpx, each for a reason seen on a real authentik 2025.1
   moment a fresh authentik has no API token yet.
 - Retries with exponential backoff, up to a deadline, on connection errors and on 429/500/502/503/504:
   authentik's Go router answers 503 "authentik starting" for a while after boot, and a proxy answers
-  502 while containers restart. A 4xx other than 429 is never retried.
+  502 while containers restart. A server's ``Retry-After`` is honoured (capped). A 4xx other than 429
+  is never retried, and neither is a TLS certificate that does not verify (waiting cannot fix it).
+  Writes are retried too, also after a lost response: every resource adopts the object a lost create
+  made (authentik answers the retry with a unique-violation 400), so a retry never duplicates.
+- Past the deadline, one line naming the URL, the call and the last thing seen.
 - Errors that name the field (400) or say what to do (403); every message is scrubbed of secrets.
 - Pagination over ``{pagination: {next}, results}`` where ``next`` is a page number, 0 at the end.
 
@@ -14,11 +18,17 @@ It deliberately does not import the generated ``authentik-client`` package (6 s 
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
+import functools
+import html
+import json as json_module
 import logging
 import random
+import re
 import ssl
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import Any, Final
 
@@ -45,8 +55,13 @@ CSRF_COOKIE: Final = "authentik_csrf"
 CSRF_HEADER: Final = "X-authentik-CSRF"
 PAGE_SIZE: Final = 100
 REDACTED: Final = "[secret]"
-# Body keys whose values are secret wherever they appear in a request.
+# Body keys whose values are secret wherever they appear in a request or a response.
 SECRET_BODY_KEYS: Final = frozenset({"client_secret", "key", "password"})
+BACKOFF_FIRST_SECONDS: Final = 0.2
+BACKOFF_MAX_SECONDS: Final = 5.0
+RETRY_AFTER_CAP_SECONDS = 10.0
+"""A server's Retry-After is waited for, but never longer than this (nor past the deadline)."""
+LAST_SEEN_MAX_CHARS: Final = 160
 
 _insecure_warned: set[str] = set()
 
@@ -144,6 +159,7 @@ class AuthentikClient:
         return self._session_mode
 
     def _tls_verification(self) -> ssl.SSLContext | bool:
+        """The TLS setting for httpx: off (warned once per URL), or the system roots plus the bundle."""
         settings = self.settings
         if settings.insecure_skip_tls_verify:
             if settings.url not in _insecure_warned:
@@ -156,11 +172,25 @@ class AuthentikClient:
                     CONFIG_KEYS["insecure_skip_tls_verify"],
                 )
             return False
-        try:
-            return ssl.create_default_context(cafile=settings.ca_bundle)
-        except (OSError, ssl.SSLError) as exc:
-            key = f"{CONFIG_NAMESPACE}:{CONFIG_KEYS['ca_bundle']}"
-            raise AuthentikConfigError(f"stack config `{key}`: cannot load CA bundle: {exc}") from None
+        return _verifying_context(settings.ca_bundle)
+
+    def tls_failure(self, exc: httpx.TransportError) -> AuthentikConfigError | None:
+        """The config error for a certificate that does not verify (never worth a retry), else None.
+
+        Public for code that calls ``http`` directly (the readiness probe), so it can stop early too.
+        """
+        verify_error = next(
+            (e for e in _exception_chain(exc) if isinstance(e, ssl.SSLCertVerificationError)), None
+        )
+        if verify_error is None:
+            return None
+        reason = verify_error.verify_message or verify_error.reason or "certificate verify failed"
+        return AuthentikConfigError(
+            f"authentik at {self.settings.url}: TLS certificate not trusted ({reason}); set "
+            f"`{CONFIG_NAMESPACE}:{CONFIG_KEYS['ca_bundle']}` to the PEM of the CA that signed it "
+            f"(e.g. mkcert's rootCA.pem), or `{CONFIG_NAMESPACE}:{CONFIG_KEYS['insecure_skip_tls_verify']}` "
+            "to true to skip verification (unsafe)"
+        )
 
     # -- requests ---------------------------------------------------------------------------------
     def request(
@@ -174,14 +204,28 @@ class AuthentikClient:
         """Call ``/api/v3/<path>`` and return the decoded JSON body (``None`` for an empty body).
 
         Retries transient failures until ``retry_deadline_seconds``; raises an ``AuthentikError``
-        subclass for anything else.
+        subclass for anything else. Secret values in the request and the answer (``client_secret``,
+        ``key``, ``password``) are registered, so no later message can show them.
         """
-        if isinstance(json, Mapping):
-            for key in SECRET_BODY_KEYS & json.keys():
-                if isinstance(json[key], str):
-                    self.add_secret(json[key])
+        self._register_secrets(json)
         response = self.send(method, path, json=json, params=params)
-        return self._decode(method, path, response)
+        body = self._decode(method, path, response)
+        self._register_secrets(body)
+        return body
+
+    def _register_secrets(self, body: Any) -> None:
+        """Register the values of secret keys in a JSON body (an object, a list page, or a list)."""
+        if isinstance(body, Mapping):
+            for key in SECRET_BODY_KEYS & body.keys():
+                if isinstance(body[key], str):
+                    self.add_secret(body[key])
+            results = body.get("results")
+            if isinstance(results, list):
+                self._register_secrets(results)
+        elif isinstance(body, list):
+            for item in body:
+                if isinstance(item, Mapping):
+                    self._register_secrets(item)
 
     def _headers_for(self, method: str) -> dict[str, str]:
         if self._session_mode and method in WRITE_METHODS:
@@ -198,62 +242,89 @@ class AuthentikClient:
         json: Any = None,
         params: Mapping[str, str | int | Iterable[str]] | None = None,
     ) -> httpx.Response:
-        """Send one call with retries on transient failures; the raw response, any status."""
+        """Send one call with retries on transient failures; the raw response, any status.
+
+        Waits ``max(Retry-After (capped), exponential backoff with jitter)`` between attempts, never
+        past ``retry_deadline_seconds``; then raises ``AuthentikUnavailableError`` (one line: URL, call,
+        attempts and the last thing seen).
+        """
+        relative = path.lstrip("/")
         deadline = self._clock() + self.settings.retry_deadline_seconds
         attempt = 0
         while True:
-            last_seen: str
+            attempt += 1
             retry_after = 0.0
             try:
                 response = self._http.request(
                     method,
-                    path.lstrip("/"),
+                    relative,
                     json=json,
                     params=params,  # type: ignore[arg-type]
                     headers=self._headers_for(method),
                 )
             except httpx.TransportError as exc:
-                last_seen = f"{type(exc).__name__}: {self.redact(str(exc)) or 'no detail'}"
+                tls_failure = self.tls_failure(exc)
+                if tls_failure is not None:
+                    raise tls_failure from None
+                last_seen = describe_transport_error(exc, self.redact)
             else:
                 if response.status_code not in RETRYABLE_STATUSES:
                     return response
-                last_seen = f"HTTP {response.status_code} {self.redact(response.text[:200]).strip()}"
-                retry_after = _retry_after_seconds(response)
-            attempt += 1
-            delay = max(retry_after, min(5.0, 0.2 * 2 ** (attempt - 1))) * (0.75 + random.random() / 2)  # noqa: S311
+                last_seen = describe_response(response, self.redact)
+                retry_after = retry_after_seconds(response)
             remaining = deadline - self._clock()
             if remaining <= 0:
                 raise AuthentikUnavailableError(
-                    f"authentik at {self.settings.url} did not answer {method} /api/v3/{path.lstrip('/')} "
-                    f"within {self.settings.retry_deadline_seconds:g}s ({attempt} attempts); "
+                    f"authentik at {self.settings.url} did not answer {method} /api/v3/{relative} within "
+                    f"{self.settings.retry_deadline_seconds:g}s ({attempt} attempts; "
+                    f"`{CONFIG_NAMESPACE}:{CONFIG_KEYS['retry_deadline_seconds']}` sets how long to wait); "
                     f"last seen: {last_seen}"
                 )
-            LOG.info("retrying %s %s in %.2fs after %s", method, path, min(delay, remaining), last_seen)
-            self._sleep(min(delay, remaining))
+            delay = min(max(retry_after, backoff_seconds(attempt)), remaining)
+            LOG.info("retrying %s /api/v3/%s in %.2fs after %s", method, relative, delay, last_seen)
+            self._sleep(delay)
 
     def _decode(self, method: str, path: str, response: httpx.Response) -> Any:
         status = response.status_code
         content_type = response.headers.get("content-type", "")
         is_json = content_type.startswith("application/json")
+        shown_path = "/api/v3/" + path.lstrip("/")
         body: Any = None
         if response.content and is_json:
-            body = response.json()
+            try:
+                body = response.json()
+            except ValueError:
+                is_json = False
         if 200 <= status < 300:
+            if response.content and not is_json:
+                raise AuthentikApiError(
+                    method,
+                    shown_path,
+                    status,
+                    f"expected JSON, got {content_type or 'no content type'}; {self._url_hint()}",
+                )
             return body
-        shown_path = "/api/v3/" + path.lstrip("/")
         if status == 400:
             fields: dict[str, list[str]] = {}
             for name, message in flatten_field_errors(body):
                 fields.setdefault(name, []).append(self.redact(message))
             raise AuthentikValidationError(method, shown_path, fields)
-        detail = self.redact(str(body.get("detail", body))) if isinstance(body, dict) else ""
+        detail = _one_line(self.redact(str(body.get("detail", body)))) if isinstance(body, dict) else ""
         if status == 403:
             raise AuthentikAuthError(method, shown_path, status, detail, _token_hint(detail))
         if status == 404:
             if not is_json:
-                detail = "no such API route (HTML 404): this authentik version does not serve it"
+                detail = (
+                    "no such API route (HTML 404): this authentik version does not serve it, or "
+                    f"{self._url_hint()}"
+                )
             raise AuthentikNotFoundError(method, shown_path, status, detail or "not found")
-        raise AuthentikApiError(method, shown_path, status, detail or self.redact(response.text[:200]))
+        detail = detail or summarize_body(content_type, self.redact(response.text)) or "no detail"
+        raise AuthentikApiError(method, shown_path, status, detail)
+
+    def _url_hint(self) -> str:
+        key = f"{CONFIG_NAMESPACE}:{CONFIG_KEYS['url']}"
+        return f"`{key}` ({self.settings.url}) is not authentik's base URL"
 
     # -- conveniences ----------------------------------------------------------------------------
     def get(self, path: str, params: Mapping[str, str | int | Iterable[str]] | None = None) -> Any:
@@ -299,12 +370,100 @@ class AuthentikClient:
                 return results
 
 
-def _retry_after_seconds(response: httpx.Response) -> float:
-    """The server's Retry-After in seconds (capped at 10 s), 0 when absent or not a number."""
-    try:
-        return min(10.0, float(response.headers.get("retry-after", "0")))
-    except ValueError:
+@functools.lru_cache(maxsize=8)
+def _verifying_context(ca_bundle: str | None) -> ssl.SSLContext:
+    """The system roots plus ``ca_bundle``, built once per process and bundle.
+
+    Building a context reads the whole system CA store (~50 ms); the providers make a client per
+    resource operation, so without this a 100-tenant refresh spent 15 s just loading certificates.
+    """
+    context = ssl.create_default_context()
+    if ca_bundle is not None:
+        try:
+            context.load_verify_locations(cafile=ca_bundle)
+        except (OSError, ssl.SSLError) as exc:
+            key = f"{CONFIG_NAMESPACE}:{CONFIG_KEYS['ca_bundle']}"
+            reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
+            raise AuthentikConfigError(
+                f"stack config `{key}`: cannot load CA bundle {ca_bundle!r} ({reason}); give the path "
+                "of a PEM file with the CA certificate(s) that sign authentik's certificate"
+            ) from None
+    return context
+
+
+def _exception_chain(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and every exception it was raised from or during (httpx wraps ssl's errors twice)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def backoff_seconds(attempt: int) -> float:
+    """Exponential backoff with +-25 % jitter: 0.2 s, 0.4 s, 0.8 s, ... up to 5 s, for attempt 1, 2, ..."""
+    base: float = min(BACKOFF_MAX_SECONDS, BACKOFF_FIRST_SECONDS * 2.0 ** (attempt - 1))
+    return base * (0.75 + random.random() / 2)  # noqa: S311 - jitter, not cryptography
+
+
+def retry_after_seconds(response: httpx.Response, now: dt.datetime | None = None) -> float:
+    """The server's Retry-After (seconds or an HTTP date) capped at ``RETRY_AFTER_CAP_SECONDS``; 0 if none."""
+    raw = response.headers.get("retry-after", "").strip()
+    if not raw:
         return 0.0
+    try:
+        seconds = float(raw)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(raw)
+        except (TypeError, ValueError):
+            return 0.0
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+        seconds = (when - (now or dt.datetime.now(dt.UTC))).total_seconds()
+    return float(max(0.0, min(RETRY_AFTER_CAP_SECONDS, seconds)))
+
+
+_TAG = re.compile(r"<[^>]*>")
+_BODY = re.compile(r"<body[^>]*>(.*?)(?:</body>|$)", re.IGNORECASE | re.DOTALL)
+_SCRIPT = re.compile(r"<(script|style)[^>]*>.*?</\1>", re.IGNORECASE | re.DOTALL)
+
+
+def _one_line(text: str, limit: int = LAST_SEEN_MAX_CHARS) -> str:
+    """``text`` with all whitespace runs collapsed to one space, cut at ``limit`` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def summarize_body(content_type: str, text: str) -> str:
+    """An error answer's body in one line: a JSON ``detail``/``error``, an HTML page's visible text, or
+    the plain text itself. Redact ``text`` before: the summary is cut short, which could cut a secret."""
+    summary = text
+    if "json" in content_type:
+        try:
+            body = json_module.loads(text)
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            summary = str(body.get("detail") or body.get("error") or text)
+    elif "html" in content_type:
+        match = _BODY.search(text)
+        summary = html.unescape(_TAG.sub(" ", _SCRIPT.sub(" ", match.group(1) if match else text)))
+    return _one_line(summary)
+
+
+def describe_response(response: httpx.Response, redact: Callable[[str], str] = str) -> str:
+    """One line for an error answer, ``HTTP 503 Service Unavailable: authentik starting``, its body
+    passed through ``redact`` before it is summarised."""
+    head = f"HTTP {response.status_code} {response.reason_phrase}".strip()
+    summary = summarize_body(response.headers.get("content-type", ""), redact(response.text))
+    return f"{head}: {summary}" if summary and summary != response.reason_phrase else head
+
+
+def describe_transport_error(exc: httpx.TransportError, redact: Callable[[str], str] = str) -> str:
+    """One line for a failed connection: ``ConnectError: [Errno 111] Connection refused``."""
+    return f"{type(exc).__name__}: {_one_line(redact(str(exc))) or 'no detail'}"
 
 
 def is_unique_violation(error: AuthentikValidationError, field: str) -> bool:

@@ -52,6 +52,9 @@ def wait_until_ready(client: AuthentikClient, timeout_seconds: float, clock: Any
                 return _authenticated_user(client)
             last_seen = f"{health_url} answered HTTP {health.status_code}"
         except httpx.TransportError as exc:
+            tls_failure = client.tls_failure(exc)
+            if tls_failure is not None:
+                raise tls_failure from None  # an untrusted certificate will not fix itself: stop now
             last_seen = f"{health_url}: {type(exc).__name__}"
         except (AuthentikUnavailableError, AuthentikAuthError, PasswordLoginError) as exc:
             last_seen = str(exc)
