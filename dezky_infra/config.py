@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from dezky_infra.authentik.connection import CONFIG_KEYS, CONFIG_NAMESPACE, ConnectionSettings
 from dezky_infra.authentik.validation import check_absolute_url, check_slug
@@ -43,6 +43,20 @@ class Tenant(BaseModel):
         return f"tenant-{self.slug}"
 
 
+class OidcDefaults(BaseModel):
+    """What both OIDC clients (portal, ocis) use: flows by slug, key by name, scopes by name."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    authorization_flow: str = Field(default="default-provider-authorization-implicit-consent", min_length=1)
+    invalidation_flow: str = Field(default="default-provider-invalidation-flow", min_length=1)
+    signing_key: str = Field(default="authentik Self-signed Certificate", min_length=1)
+    scopes: tuple[str, ...] = ("openid", "profile", "email")
+
+
+OCIS_CLIENT_ID = "ocis-web"
+
+
 class StackConfig(BaseModel):
     """Non-secret stack settings with working dev defaults."""
 
@@ -60,6 +74,9 @@ class StackConfig(BaseModel):
     tenants: tuple[Tenant, ...] = (Tenant(slug="demo", display_name="Demo tenant"),)
     portal_extra_redirect_uris: tuple[str, ...] = ()
     """Redirect URIs the portal client accepts besides ``https://app.<domain>/api/auth/callback``."""
+    portal_client_id: str = Field(default="dezky-portal", min_length=1)
+    """The portal's (confidential) OAuth2 client id."""
+    oidc: OidcDefaults = OidcDefaults()
     docker: dict[str, Any] = Field(default_factory=dict)
     """Settings of the docker layer, validated by ``dezky_infra.docker`` (images, ports, sources, ...)."""
 
@@ -76,6 +93,15 @@ class StackConfig(BaseModel):
         if duplicates:
             raise ValueError(f"tenant slugs must be unique; repeated: {', '.join(duplicates)}")
         return value
+
+    @model_validator(mode="after")
+    def _client_ids_unique(self) -> StackConfig:
+        if self.ocis_enabled and self.portal_client_id == OCIS_CLIENT_ID:
+            raise ValueError(
+                f"portal_client_id {OCIS_CLIENT_ID!r} is also OCIS's public client id; two providers "
+                "cannot share a client id: choose another one for the portal"
+            )
+        return self
 
     @property
     def public_url(self) -> str:
@@ -106,6 +132,8 @@ _KEYS = {
     "authentik_public_url": "authentikPublicUrl",
     "tenants": "tenants",
     "portal_extra_redirect_uris": "portalExtraRedirectUris",
+    "portal_client_id": "portalClientId",
+    "oidc": "oidc",
     "docker": "docker",
 }
 
@@ -114,7 +142,7 @@ def load_stack_config(config: pulumi.Config | None = None) -> StackConfig:
     """Read and validate the ``dezky:*`` keys; raise ``ConfigError`` naming the key on a bad value."""
     config = config or pulumi.Config(CONFIG_NAMESPACE)
     raw: dict[str, Any] = {}
-    structured = {"tenants", "docker", "docker_enabled", "ocis_enabled", "portal_extra_redirect_uris"}
+    structured = {"tenants", "docker", "docker_enabled", "ocis_enabled", "portal_extra_redirect_uris", "oidc"}
     for field, key in _KEYS.items():
         value = config.get_object(key) if field in structured else config.get(key)
         if value is not None:

@@ -16,11 +16,9 @@ import pulumi
 
 from dezky_infra.authentik import ApiToken, Application, Group, OAuth2Provider
 from dezky_infra.authentik.readiness import AuthentikReady
-from dezky_infra.config import StackConfig
+from dezky_infra.config import OCIS_CLIENT_ID, StackConfig
 
 TOKEN_IDENTIFIER = "dezky-bootstrap-token"
-OCIS_CLIENT_ID = "ocis-web"
-PORTAL_CLIENT_ID = "dezky-portal"
 
 
 @dataclass(frozen=True)
@@ -65,57 +63,34 @@ def create_dev_objects(
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[ready]),
     )
     after_token = pulumi.ResourceOptions(parent=parent, depends_on=[token])
-
-    portal_provider = OAuth2Provider(
-        "dezky-portal-provider",
-        name="dezky-portal",
+    portal = _oidc_client(
+        cfg,
+        "dezky-portal",
+        provider_name="dezky-portal",
         client_type="confidential",
-        client_id=PORTAL_CLIENT_ID,
-        redirect_uris=[
-            {"url": url, "matching_mode": "strict"}
-            for url in (f"https://{cfg.host('app')}/api/auth/callback", *cfg.portal_extra_redirect_uris)
-        ],
+        client_id=cfg.portal_client_id,
+        redirect_urls=(f"https://{cfg.host('app')}/api/auth/callback", *cfg.portal_extra_redirect_uris),
+        app_name="Dezky Portal",
+        slug="dezky-portal",
+        launch_url=f"https://{cfg.host('app')}/",
         opts=after_token,
     )
-    portal = OidcClient(
-        portal_provider,
-        Application(
-            "dezky-portal-app",
-            name="Dezky Portal",
-            slug="dezky-portal",
-            provider=portal_provider.pk,
-            launch_url=f"https://{cfg.host('app')}/",
-            public_url=cfg.public_url,
-            opts=after_token,
-        ),
-    )
-
-    ocis: OidcClient | None = None
-    if cfg.ocis_enabled:
-        ocis_provider = OAuth2Provider(
-            "ocis-provider",
-            name="ocis-provider",
+    ocis = (
+        _oidc_client(
+            cfg,
+            "ocis",
+            provider_name="ocis-provider",
             client_type="public",
             client_id=OCIS_CLIENT_ID,
-            redirect_uris=[
-                {"url": f"https://{cfg.host('files')}/", "matching_mode": "strict"},
-                {"url": f"https://{cfg.host('files')}/oidc-callback", "matching_mode": "strict"},
-            ],
+            redirect_urls=(f"https://{cfg.host('files')}/", f"https://{cfg.host('files')}/oidc-callback"),
+            app_name="OCIS Files",
+            slug="ocis",
+            launch_url=f"https://{cfg.host('files')}/",
             opts=after_token,
         )
-        ocis = OidcClient(
-            ocis_provider,
-            Application(
-                "ocis-app",
-                name="OCIS Files",
-                slug="ocis",
-                provider=ocis_provider.pk,
-                launch_url=f"https://{cfg.host('files')}/",
-                public_url=cfg.public_url,
-                opts=after_token,
-            ),
-        )
-
+        if cfg.ocis_enabled
+        else None
+    )
     groups = tuple(
         Group(
             tenant.group_name,
@@ -129,3 +104,41 @@ def create_dev_objects(
         for tenant in cfg.tenants
     )
     return DevObjects(ready=ready, token=token, portal=portal, ocis=ocis, tenant_groups=groups)
+
+
+def _oidc_client(
+    cfg: StackConfig,
+    key: str,
+    *,
+    provider_name: str,
+    client_type: str,
+    client_id: str,
+    redirect_urls: tuple[str, ...],
+    app_name: str,
+    slug: str,
+    launch_url: str,
+    opts: pulumi.ResourceOptions,
+) -> OidcClient:
+    """A provider with the stack's flows, key and scopes, and the application bound to it."""
+    provider = OAuth2Provider(
+        f"{key}-provider",
+        name=provider_name,
+        client_type=client_type,
+        client_id=client_id,
+        redirect_uris=[{"url": url, "matching_mode": "strict"} for url in redirect_urls],
+        authorization_flow=cfg.oidc.authorization_flow,
+        invalidation_flow=cfg.oidc.invalidation_flow,
+        signing_key=cfg.oidc.signing_key,
+        scopes=list(cfg.oidc.scopes),
+        opts=opts,
+    )
+    application = Application(
+        f"{key}-app",
+        name=app_name,
+        slug=slug,
+        provider=provider.pk,
+        launch_url=launch_url,
+        public_url=cfg.public_url,
+        opts=opts,
+    )
+    return OidcClient(provider, application)

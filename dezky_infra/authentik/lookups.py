@@ -52,19 +52,25 @@ class AuthentikLookupError(AuthentikError):
         super().__init__(f"field `{field}`: {message}")
 
 
-def _suggest(existing: Iterable[str]) -> str:
+def _suggest(existing: Iterable[str], what: str = "") -> str:
     names = sorted(set(existing))
     shown = ", ".join(f"`{name}`" for name in names[:12])
-    return f"authentik has: {shown}" if names else "authentik has none"
+    more = f" and {len(names) - 12} more" if len(names) > 12 else ""
+    label = f"authentik's {what}" if what else "authentik has"
+    if not names:
+        return f"{label}: none" if what else "authentik has none"
+    return f"{label}: {shown}{more}" if what else f"authentik has: {shown}{more}"
 
 
-def flow_pk(client: AuthentikClient, slug: str, field: str) -> str:
+def flow_pk(client: AuthentikClient, slug: str, field: str, designation: str | None = None) -> str:
     """The pk of the flow with this slug; the error names ``field`` and lists flows of that kind."""
     found = _reference_list(client, "flows/instances/", {"slug": slug})
     if found:
         return str(found[0]["pk"])
-    existing = [flow["slug"] for flow in _reference_list(client, "flows/instances/")]
-    raise AuthentikLookupError(field, f"no flow with slug `{slug}`; {_suggest(existing)}")
+    kind = {"designation": designation} if designation else None
+    existing = [flow["slug"] for flow in _reference_list(client, "flows/instances/", kind)]
+    what = f"{designation} flows" if designation else "flows"
+    raise AuthentikLookupError(field, f"no flow with slug `{slug}`; {_suggest(existing, what)}")
 
 
 def flow_slug(client: AuthentikClient, pk: str) -> str:

@@ -28,7 +28,7 @@ from dezky_infra.authentik.errors import (
     AuthentikConfigError,
     AuthentikUnavailableError,
 )
-from dezky_infra.authentik.validation import check_absolute_url, check_duration, check_regex
+from dezky_infra.authentik.validation import check_duration, check_redirect_url, check_regex
 
 PATH = "providers/oauth2/"
 DEFAULT_AUTHORIZATION_FLOW = "default-provider-authorization-implicit-consent"
@@ -53,7 +53,7 @@ class RedirectUri(BaseModel):
     @model_validator(mode="after")
     def _valid_for_mode(self) -> RedirectUri:
         if self.matching_mode == "strict":
-            check_absolute_url(self.url)
+            check_redirect_url(self.url)
         else:
             check_regex(self.url)
         return self
@@ -162,7 +162,7 @@ class OAuth2ProviderProvider(AuthentikResourceProvider[OAuth2ProviderSpec]):
     def lookup(client: AuthentikClient, spec: OAuth2ProviderSpec, field: str) -> Any:
         """The pk(s) for one reference field of ``spec``."""
         if field in {"authorization_flow", "invalidation_flow"}:
-            return lookups.flow_pk(client, getattr(spec, field), field)
+            return lookups.flow_pk(client, getattr(spec, field), field, designation=field.split("_")[0])
         if field == "signing_key":
             return lookups.keypair_pk(client, spec.signing_key, field) if spec.signing_key else None
         return lookups.scope_mapping_pks(client, spec.scopes, field)

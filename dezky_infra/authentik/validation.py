@@ -39,6 +39,21 @@ def check_absolute_url(url: str) -> str:
     return url
 
 
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def check_redirect_url(url: str) -> str:
+    """A strict redirect URI: absolute and https (plain http only on a loopback host, as OAuth 2.1 allows)."""
+    check_absolute_url(url)
+    parts = urlsplit(url)
+    if parts.scheme != "https" and parts.hostname not in LOOPBACK_HOSTS:
+        raise ValueError(
+            f"{url!r} is not https; authorization codes must not travel in clear text "
+            f"(write 'https://{url.split('://', 1)[1]}'; plain http is allowed only for localhost)"
+        )
+    return url
+
+
 def check_regex(pattern: str) -> str:
     """A redirect URI pattern that compiles (authentik compiles it with Python's ``re`` too)."""
     try:

@@ -21,7 +21,9 @@ from tests.engine.harness import REPO, EngineProject
 POLICY_PACK = str(REPO / "policy")
 TOKEN = "policy-test-platform-api-token-3f9e1d7c5b3a19e8d6c4b2a0"
 PASSWORD = "policy-test-akadmin-password-51c2"
-BAD_REDIRECT = "http://app.dezky.local/cb"
+# The provider's own check refuses plain http except on a loopback host (OAuth 2.1); the pack is
+# stricter and refuses it everywhere, so a localhost dev callback is what only the pack catches.
+BAD_REDIRECT = "http://localhost:3000/api/auth/callback"
 
 
 @pytest.fixture(scope="module")

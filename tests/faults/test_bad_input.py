@@ -1,0 +1,187 @@
+"""Bad input is caught at `pulumi preview`, before anything changes: a table-driven matrix.
+
+Each row is a stack config a developer could write (or an authentik the preview cannot trust), the
+text the preview must show (naming the resource or config key, the field and the fix), and whether
+the preview fails. Every row is run through the real engine on a fresh stack against the local
+authentik server, which must see no write. Inputs a program cannot set through the dev stack's config
+(an empty provider name, a wrong client type) are covered by the provider-level check tests in
+tests/authentik/test_check_diff.py.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi.automation as auto
+import pytest
+
+from tests.authentik_server import AuthentikServer
+from tests.engine.harness import EngineProject
+
+TOKEN = "bad-input-matrix-token-3c2b1a0f9e8d7c6b5a49"
+PASSWORD = "bad-input-matrix-password-71"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One row: config to set (JSON values for structured keys), config to drop, and what to see."""
+
+    name: str
+    plain: dict[str, str] = field(default_factory=dict)
+    structured: dict[str, Any] = field(default_factory=dict)
+    secret: dict[str, str] = field(default_factory=dict)
+    drop: tuple[str, ...] = ()
+    expect: tuple[str, ...] = ()
+    fails: bool = True
+
+
+# the engine stops at the first provider that fails its check: which one comes first varies
+PROVIDER = "pulumi-python:dynamic/authentik:OAuth2Provider resource '"
+CLOSED_PORT_URL = "http://127.0.0.1:9"  # discard port: nothing listens, connection refused at once
+
+MATRIX = [
+    Case(
+        "malformed redirect URI",
+        structured={"portalExtraRedirectUris": ["app.dezky.local/cb"]},
+        expect=(PROVIDER, "redirect_uris", "is not an absolute http(s) URL", "write it like"),
+    ),
+    Case(
+        "non-https redirect URI",
+        structured={"portalExtraRedirectUris": ["http://app.dezky.local/cb"]},
+        expect=(
+            "dezky-portal-provider",
+            "redirect_uris",
+            "is not https",
+            "write 'https://app.dezky.local/cb'",
+        ),
+    ),
+    Case(
+        "unknown flow slug",
+        structured={"oidc": {"authorization_flow": "no-such-flow"}},
+        expect=(
+            "dezky-portal-provider",
+            "field `authorization_flow`: no flow with slug `no-such-flow`",
+            "`default-provider-authorization-implicit-consent`",
+        ),
+    ),
+    Case(
+        "unknown signing key",
+        structured={"oidc": {"signing_key": "dezky Missing Key"}},
+        expect=(
+            PROVIDER,
+            "field `signing_key`: no certificate keypair named `dezky Missing Key`",
+            "authentik has: `authentik Self-signed Certificate`",
+        ),
+    ),
+    Case(
+        "unknown scope",
+        structured={"oidc": {"scopes": ["openid", "tenant"]}},
+        expect=(PROVIDER, "field `scopes`: no scope mapping for scope `tenant`", "`email`"),
+    ),
+    Case(
+        "invalid slug",
+        structured={"tenants": [{"slug": "acme corp"}]},
+        expect=("stack config `dezky:tenants[0].slug`", "may only contain letters, digits, '-' and '_'"),
+    ),
+    Case(
+        "too long slug",
+        structured={"tenants": [{"slug": "a" * 51}]},
+        expect=("stack config `dezky:tenants[0].slug`", "51 characters long; authentik allows at most 50"),
+    ),
+    Case(
+        "duplicate slugs",
+        structured={"tenants": [{"slug": "acme"}, {"slug": "acme"}]},
+        expect=("stack config `dezky:tenants`", "tenant slugs must be unique; repeated: acme"),
+    ),
+    Case(
+        "duplicate client ids",
+        plain={"portalClientId": "ocis-web"},
+        expect=("portal_client_id 'ocis-web' is also OCIS's public client id", "choose another one"),
+    ),
+    Case(
+        "empty client id",
+        plain={"portalClientId": ""},
+        expect=("stack config `dezky:portalClientId`", "at least 1 character"),
+    ),
+    Case(
+        "unreachable authentik URL",
+        plain={"authentikUrl": CLOSED_PORT_URL},
+        expect=(
+            "OAuth2Provider `dezky-portal`: could not verify authorization_flow, invalidation_flow, "
+            "signing_key, scopes against authentik",
+            f"authentik at {CLOSED_PORT_URL} did not answer",
+            "they will be looked up when the change is applied",
+        ),
+        fails=False,
+    ),
+    Case(
+        "invalid token",
+        secret={"authentikToken": "not-a-valid-token-000000000000000"},
+        drop=("authentikBootstrapPassword",),
+        expect=(
+            PROVIDER,
+            "Token invalid/expired",
+            "the API token in `dezky:authentikToken` is unknown to authentik or expired",
+        ),
+    ),
+    Case(
+        "bad CA bundle path",
+        plain={"authentikCaBundle": "/nonexistent/rootCA.pem"},
+        expect=(
+            "stack config `dezky:authentikCaBundle`",
+            "CA bundle file '/nonexistent/rootCA.pem' does not exist; give the path of a PEM file",
+        ),
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[AuthentikServer]:
+    srv = AuthentikServer(bootstrap_token=TOKEN, akadmin_password=PASSWORD).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory, server: AuthentikServer) -> EngineProject:
+    return EngineProject(tmp_path_factory.mktemp("bad-input"))
+
+
+def configure(project: EngineProject, server: AuthentikServer, case: Case) -> None:
+    """The good dev config (docker off) with the row's changes on top; stale keys removed first."""
+    current = project.stack.get_all_config()
+    if current:
+        project.stack.remove_all_config(list(current))
+    plain = {"authentikUrl": server.url, "authentikRetryDeadlineSeconds": "2", **case.plain}
+    secret = {"authentikToken": TOKEN, "authentikBootstrapPassword": PASSWORD, **case.secret}
+    project.configure(
+        {k: v for k, v in plain.items() if k not in case.drop},
+        {k: v for k, v in secret.items() if k not in case.drop},
+    )
+    structured = {"dockerEnabled": False, "tenants": [{"slug": "acme"}], **case.structured}
+    for key, value in structured.items():
+        project.stack.set_config(f"dezky:{key}", auto.ConfigValue(json.dumps(value)))
+
+
+@pytest.mark.parametrize("case", MATRIX, ids=[case.name for case in MATRIX])
+def test_bad_input_is_reported_at_preview_and_changes_nothing(
+    case: Case, project: EngineProject, server: AuthentikServer, tmp_path: Path
+) -> None:
+    configure(project, server, case)
+    server.reset_calls()
+    if case.fails:
+        with pytest.raises(auto.CommandError) as raised:
+            project.preview()
+        output = str(raised.value)
+    else:
+        output = project.preview().stdout
+    text = " ".join(output.split())
+    for expected in case.expect:
+        assert " ".join(expected.split()) in text, (case.name, expected, output[-3000:])
+    assert server.count(reads=False) == 0
+    for secret in (TOKEN, PASSWORD, *case.secret.values()):
+        assert secret not in output
