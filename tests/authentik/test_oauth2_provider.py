@@ -147,7 +147,7 @@ def test_generated_client_id_does_not_diff(fresh_authentik: AuthentikServer) -> 
     [
         (
             {"authorization_flow": "no-such-flow"},
-            "field `authorization_flow`: no flow with slug `no-such-flow`; authentik has: ",
+            "field `authorization_flow`: no flow with slug `no-such-flow`; authentik's authorization flows: ",
         ),
         (
             {"signing_key": "dezky Missing Key"},
