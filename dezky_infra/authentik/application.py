@@ -10,15 +10,17 @@ as authentik does.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import pulumi
 from pulumi.dynamic import Resource
 from pydantic import Field, field_validator
 
-from dezky_infra.authentik.client import AuthentikClient
 from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider, ResourceSpec, create_or_adopt
 from dezky_infra.authentik.validation import check_absolute_url, check_slug
+
+if TYPE_CHECKING:  # the client (and httpx) load only when a connection is made, not to declare resources
+    from dezky_infra.authentik.client import AuthentikClient
 
 PATH = "core/applications/"
 

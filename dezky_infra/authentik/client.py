@@ -466,9 +466,4 @@ def describe_transport_error(exc: httpx.TransportError, redact: Callable[[str], 
     return f"{type(exc).__name__}: {_one_line(redact(str(exc))) or 'no detail'}"
 
 
-def is_unique_violation(error: AuthentikValidationError, field: str) -> bool:
-    """True when authentik rejected ``field`` because another object already uses the value."""
-    return any("already exists" in m or "must be unique" in m for m in error.messages_for(field))
-
-
-__all__ = ["AuthentikApiError", "AuthentikClient", "is_unique_violation"]
+__all__ = ["AuthentikApiError", "AuthentikClient"]

@@ -33,7 +33,7 @@ CONFIG_KEYS: dict[str, str] = {
 class ConnectionSettings(BaseModel):
     """Everything the authentik client needs to talk to one authentik instance."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     url: str
     """Base URL of authentik, optionally with a sub-path (``https://auth.dezky.local`` or ``http://h/ak``)."""

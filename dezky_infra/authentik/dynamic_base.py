@@ -19,9 +19,8 @@ from __future__ import annotations
 import threading
 from abc import abstractmethod
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-import httpx
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
@@ -35,10 +34,17 @@ from pulumi.dynamic import (
 from pulumi.output import Unknown
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from dezky_infra.authentik.client import AuthentikClient, is_unique_violation
 from dezky_infra.authentik.connection import CONFIG_KEYS, CONFIG_NAMESPACE, ConnectionSettings
-from dezky_infra.authentik.errors import AuthentikAuthError, AuthentikConfigError, AuthentikValidationError
+from dezky_infra.authentik.errors import (
+    AuthentikAuthError,
+    AuthentikConfigError,
+    AuthentikValidationError,
+    is_unique_violation,
+)
 from dezky_infra.authentik.password_login import login_with_password
+
+if TYPE_CHECKING:  # the client (and httpx) load with the first connection: the program never needs them
+    from dezky_infra.authentik.client import AuthentikClient
 
 # How the engine marks an input not known yet during preview: the wire sentinel string
 # (pulumi.runtime.rpc.UNKNOWN), which the dynamic provider host turns into ``pulumi.output.Unknown``.
@@ -47,7 +53,7 @@ UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 T = TypeVar("T")
 
 # Password sessions by API root, shared by the resources of one provider process.
-_sessions: dict[str, httpx.Cookies] = {}
+_sessions: dict[str, dict[str, str]] = {}
 _session_lock = threading.Lock()
 
 
@@ -74,13 +80,13 @@ def log_in_and_share(client: AuthentikClient) -> None:
     client.http.cookies.clear()
     login_with_password(client)
     with _session_lock:
-        _sessions[client.settings.api_root] = httpx.Cookies(client.http.cookies)
+        _sessions[client.settings.api_root] = dict(client.http.cookies.items())
 
 
 class ResourceSpec(BaseModel):
     """The declared inputs of one resource. Subclasses add fields and say how to compare them."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True, defer_build=True)
 
     replace_on: ClassVar[frozenset[str]] = frozenset()
     """Fields authentik cannot change in place: a change replaces the object."""
@@ -190,6 +196,8 @@ class AuthentikResourceProvider(ResourceProvider, Generic[SpecT]):
         if retry_deadline_seconds is not None:
             patience = min(settings.retry_deadline_seconds, retry_deadline_seconds)
             settings = settings.model_copy(update={"retry_deadline_seconds": patience})
+        from dezky_infra.authentik.client import AuthentikClient  # noqa: PLC0415 (see TYPE_CHECKING above)
+
         return AuthentikClient(settings)
 
     def run(

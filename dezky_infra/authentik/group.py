@@ -8,19 +8,21 @@ complete truth: drift in any key shows up on refresh and is put back by the next
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pulumi
 from pulumi.dynamic import Resource
 from pydantic import Field
 
-from dezky_infra.authentik.client import AuthentikClient
 from dezky_infra.authentik.dynamic_base import (
     AuthentikResourceProvider,
     ResourceSpec,
     create_or_adopt,
     detail_path_by,
 )
+
+if TYPE_CHECKING:  # the client (and httpx) load only when a connection is made, not to declare resources
+    from dezky_infra.authentik.client import AuthentikClient
 
 PATH = "core/groups/"
 

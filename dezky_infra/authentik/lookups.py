@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dezky_infra.authentik.client import AuthentikClient
 from dezky_infra.authentik.errors import AuthentikError
+
+if TYPE_CHECKING:  # the client (and httpx) load only when a connection is made, not to declare resources
+    from dezky_infra.authentik.client import AuthentikClient
 
 SCOPE_MAPPINGS_PATH = "propertymappings/provider/scope/"
 

@@ -9,14 +9,13 @@ and scopes are sets: their order never causes a diff. ``client_secret`` is alway
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import pulumi
 from pulumi.dynamic import CheckFailure, Resource
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dezky_infra.authentik import lookups
-from dezky_infra.authentik.client import AuthentikClient
 from dezky_infra.authentik.dynamic_base import (
     AuthentikResourceProvider,
     ResourceSpec,
@@ -29,6 +28,9 @@ from dezky_infra.authentik.errors import (
     AuthentikUnavailableError,
 )
 from dezky_infra.authentik.validation import check_duration, check_redirect_url, check_regex
+
+if TYPE_CHECKING:  # the client (and httpx) load only when a connection is made, not to declare resources
+    from dezky_infra.authentik.client import AuthentikClient
 
 PATH = "providers/oauth2/"
 DEFAULT_AUTHORIZATION_FLOW = "default-provider-authorization-implicit-consent"
@@ -45,7 +47,7 @@ SubMode = Literal["hashed_user_id", "user_id", "user_uuid", "user_username", "us
 class RedirectUri(BaseModel):
     """One allowed redirect URI: an exact URL (``strict``) or a regular expression (``regex``)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     url: str
     matching_mode: Literal["strict", "regex"] = "strict"
@@ -98,6 +100,8 @@ class OAuth2ProviderSpec(ResourceSpec):
 
 class ResolvedIds(BaseModel):
     """authentik pks the names resolved to at the last apply (output ``authentik_ids``)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     authorization_flow: str
     invalidation_flow: str

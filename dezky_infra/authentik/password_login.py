@@ -9,11 +9,13 @@ the session cookie, plus the ``authentik_csrf`` cookie needed for writes, sit in
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from dezky_infra.authentik.client import AuthentikClient
 from dezky_infra.authentik.connection import CONFIG_KEYS, CONFIG_NAMESPACE
 from dezky_infra.authentik.errors import AuthentikAuthError, AuthentikError
+
+if TYPE_CHECKING:  # the client (and httpx) load only when a connection is made, not to declare resources
+    from dezky_infra.authentik.client import AuthentikClient
 
 AUTHENTICATION_FLOW: Final = "default-authentication-flow"
 MAX_STEPS: Final = 12

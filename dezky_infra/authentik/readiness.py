@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import httpx
 import pulumi
 from pulumi.dynamic import Resource
 from pydantic import Field
 
-from dezky_infra.authentik.client import AuthentikClient
 from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider, ResourceSpec, log_in_and_share
 from dezky_infra.authentik.errors import AuthentikAuthError, AuthentikError, AuthentikUnavailableError
 from dezky_infra.authentik.password_login import PasswordLoginError
+
+if TYPE_CHECKING:
+    from dezky_infra.authentik.client import AuthentikClient
 
 
 class ReadinessSpec(ResourceSpec):
@@ -42,6 +43,8 @@ def wait_until_ready(client: AuthentikClient, timeout_seconds: float, clock: Any
     token and password a little after the server answers. When a bootstrap password is configured it is
     tried as soon as the token is refused.
     """
+    import httpx  # noqa: PLC0415 (loaded with the first connection, like the client itself)
+
     deadline = clock() + timeout_seconds
     health_url = f"{client.settings.url}/-/health/ready/"
     last_seen = "nothing yet"

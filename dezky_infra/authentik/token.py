@@ -15,16 +15,18 @@ secret input and output; a refresh never copies a foreign key into state.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import pulumi
 from pulumi.dynamic import Resource
 from pydantic import Field
 
-from dezky_infra.authentik.client import AuthentikClient, is_unique_violation
 from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider, ResourceSpec
-from dezky_infra.authentik.errors import AuthentikValidationError
+from dezky_infra.authentik.errors import AuthentikValidationError, is_unique_violation
 from dezky_infra.authentik.lookups import AuthentikLookupError
+
+if TYPE_CHECKING:  # the client (and httpx) load only when a connection is made, not to declare resources
+    from dezky_infra.authentik.client import AuthentikClient
 
 PATH = "core/tokens/"
 # What a refresh records as the key when authentik holds a different one: never the foreign key itself.
