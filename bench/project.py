@@ -1,35 +1,25 @@
 """A throwaway Pulumi project of the benchmark program, driven like ``tests.engine.harness``.
 
 Temp directory, file backend, the offline engine settings of ``tests.engine.harness.engine_env``, a
-``Pulumi.yaml`` that runs ``bench/program/__main__.py`` with the repository's ``.venv`` (``toolchain:
-pip``), and ``PYTHONPATH`` pointing at the code under test (then at this repository, for ``bench``).
+project that runs ``bench/program/__main__.py`` with the repository's ``.venv``, and ``PYTHONPATH``
+pointing at the code under test (then at this repository, for ``bench``): an ``EngineProject``.
 Each operation is timed around the Automation API call, so the time includes everything a developer
 waits for: the CLI, the language host, the program, the provider process and the state writes.
 """
 
 from __future__ import annotations
 
-import shutil
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pulumi.automation as auto
 
-from tests.engine.harness import REPO, engine_env, require_cli
+from tests.engine.harness import REPO, EngineProject
 
 PROGRAM = Path(__file__).resolve().parent / "program" / "__main__.py"
-PULUMI_YAML = """\
-name: dezky
-description: dezky-infra benchmark program (bench/program)
-runtime:
-  name: python
-  options:
-    toolchain: pip
-    virtualenv: {venv}
-"""
 
 OPERATIONS = ("fresh up", "no-op preview", "no-op up", "refresh", "destroy")
 """The lifecycle each project goes through, in this order."""
@@ -44,29 +34,11 @@ class OpRun:
     log_tail: str
 
 
-class BenchProject:
+class BenchProject(EngineProject):
     """One stack of the benchmark program in its own directory and backend."""
 
     def __init__(self, root: Path, code: Path = REPO, stack_name: str = "bench") -> None:
-        require_cli()
-        self.work_dir = root / "project"
-        self.work_dir.mkdir(parents=True)
-        backend = root / "state"
-        backend.mkdir()
-        shutil.copy(PROGRAM, self.work_dir / "__main__.py")
-        (self.work_dir / "Pulumi.yaml").write_text(PULUMI_YAML.format(venv=REPO / ".venv"))
-        self.env = {**engine_env(backend), "PYTHONPATH": f"{code}:{REPO}"}
-        self.stack = auto.create_stack(
-            stack_name,
-            work_dir=str(self.work_dir),
-            opts=auto.LocalWorkspaceOptions(env_vars=self.env, secrets_provider="passphrase"),
-        )
-
-    def configure(self, plain: Mapping[str, str], secret: Mapping[str, str]) -> None:
-        """Set ``dezky:*`` stack config (secret values encrypted)."""
-        values = {f"dezky:{k}": auto.ConfigValue(v) for k, v in plain.items()}
-        values.update({f"dezky:{k}": auto.ConfigValue(v, secret=True) for k, v in secret.items()})
-        self.stack.set_all_config(values)
+        super().__init__(root, stack_name, program=PROGRAM, code=code)
 
     def run(self, operation: str) -> OpRun:
         """Run one of ``OPERATIONS`` and time it."""

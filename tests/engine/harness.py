@@ -60,7 +60,16 @@ class OpLog:
 class EngineProject:
     """A throwaway copy of the program with one stack, driven through the Automation API."""
 
-    def __init__(self, root: Path, stack_name: str = "dev") -> None:
+    def __init__(
+        self,
+        root: Path,
+        stack_name: str = "dev",
+        *,
+        program: Path = REPO / "__main__.py",
+        code: Path = REPO,
+    ) -> None:
+        """``program`` is the ``__main__.py`` to run (the real one by default); ``code`` is the checkout
+        whose ``dezky_infra`` is imported (the benchmark measures other revisions with it)."""
         require_cli()
         self.root = root
         self.work_dir = root / "project"
@@ -68,11 +77,13 @@ class EngineProject:
         backend = root / "state"
         backend.mkdir()
         self.backend = backend
-        shutil.copy(REPO / "__main__.py", self.work_dir / "__main__.py")
+        shutil.copy(program, self.work_dir / "__main__.py")
         (self.work_dir / "Pulumi.yaml").write_text(
             (REPO / "Pulumi.yaml").read_text().replace("virtualenv: .venv", f"virtualenv: {REPO / '.venv'}")
         )
         self.env = engine_env(backend)
+        if code != REPO:
+            self.env["PYTHONPATH"] = f"{code}:{REPO}"
         self.logs: list[OpLog] = []
         self.stack = auto.create_stack(
             stack_name,

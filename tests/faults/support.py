@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import signal
 import subprocess
 import threading
@@ -265,9 +264,7 @@ def engine_project(
 ) -> EngineProject:
     """A throwaway stack of the real program (or ``program``, a test-only ``__main__.py``) configured
     for ``server`` with the docker layer off, a short retry deadline and ``tenants`` as groups."""
-    project = EngineProject(root)
-    if program is not None:
-        shutil.copy(program, project.work_dir / "__main__.py")
+    project = EngineProject(root, program=program) if program is not None else EngineProject(root)
     project.configure(
         {
             "authentikUrl": server.url,
