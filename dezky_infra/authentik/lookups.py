@@ -54,14 +54,12 @@ class AuthentikLookupError(AuthentikError):
         super().__init__(f"field `{field}`: {message}")
 
 
-def _suggest(existing: Iterable[str], what: str = "") -> str:
+def _suggest(existing: Iterable[str], label: str = "authentik has") -> str:
+    """``<label>: `a`, `b``` with at most 12 names (and how many more), or ``<label>: none``."""
     names = sorted(set(existing))
-    shown = ", ".join(f"`{name}`" for name in names[:12])
+    shown = ", ".join(f"`{name}`" for name in names[:12]) or "none"
     more = f" and {len(names) - 12} more" if len(names) > 12 else ""
-    label = f"authentik's {what}" if what else "authentik has"
-    if not names:
-        return f"{label}: none" if what else "authentik has none"
-    return f"{label}: {shown}{more}" if what else f"authentik has: {shown}{more}"
+    return f"{label}: {shown}{more}"
 
 
 def flow_pk(client: AuthentikClient, slug: str, field: str, designation: str | None = None) -> str:
@@ -71,8 +69,8 @@ def flow_pk(client: AuthentikClient, slug: str, field: str, designation: str | N
         return str(found[0]["pk"])
     kind = {"designation": designation} if designation else None
     existing = [flow["slug"] for flow in _reference_list(client, "flows/instances/", kind)]
-    what = f"{designation} flows" if designation else "flows"
-    raise AuthentikLookupError(field, f"no flow with slug `{slug}`; {_suggest(existing, what)}")
+    label = f"authentik's {designation} flows" if designation else "authentik has"
+    raise AuthentikLookupError(field, f"no flow with slug `{slug}`; {_suggest(existing, label)}")
 
 
 def flow_slug(client: AuthentikClient, pk: str) -> str:
