@@ -68,15 +68,16 @@ class ApiTokenProvider(AuthentikResourceProvider[ApiTokenSpec]):
         client.add_secret(spec.key)
         owner = user_pk(client, spec.user)
         path = f"{PATH}{spec.identifier}/"
+        new_token = {"identifier": spec.identifier, "user": owner, **self.body(spec)}
         try:
-            live = client.post(PATH, {"identifier": spec.identifier, "user": owner, **self.body(spec)})
+            live = client.post(PATH, new_token)
         except AuthentikValidationError as exc:
             if not is_unique_violation(exc, "identifier"):
                 raise
             live = client.get(path)  # adopt the existing token
             if int(live["user"]) != owner:
                 client.delete(path)  # authentik cannot move a token to another user
-                live = client.post(PATH, {"identifier": spec.identifier, "user": owner, **self.body(spec)})
+                live = client.post(PATH, new_token)
             else:
                 live = client.patch(path, self.body(spec))
         client.post(f"{path}set_key/", {"key": spec.key})
