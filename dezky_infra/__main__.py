@@ -1,16 +1,17 @@
 """``python -m dezky_infra <command>``: small helpers around the Pulumi program.
 
 Commands:
-  env   write the stack's outputs (client ids, issuers, secrets) into a ``.env`` file
+  env        write the stack's outputs (client ids, issuers, secrets) into a ``.env`` file
+  workspace  print the environment pulumi needs for a stack (backend, passphrase file) as exports
 """
 
 from __future__ import annotations
 
 import sys
 
-from dezky_infra import env_cli
+from dezky_infra import env_cli, workspace
 
-COMMANDS = {"env": env_cli.main}
+COMMANDS = {"env": env_cli.main, "workspace": workspace.main}
 
 
 def main(argv: list[str]) -> int:

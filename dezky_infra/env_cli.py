@@ -12,9 +12,6 @@ read or written (one ``error:`` line on stderr; the file is left untouched).
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
-import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,6 +20,7 @@ from pathlib import Path
 from typing import Final
 
 from dezky_infra import envfile
+from dezky_infra.stack_reader import StackOutputError, read_stack_outputs
 
 
 @dataclass(frozen=True)
@@ -47,54 +45,12 @@ ENV_SETTINGS: Final[tuple[EnvSetting, ...]] = (
 """The whole output-to-key mapping; the order is the order keys are appended to a new file."""
 
 
-class StackOutputError(Exception):
-    """The stack's outputs cannot be read or lack a setting; the message is one line, free of values."""
-
-
 class Mode(Enum):
     """What the command does with the merge it computes."""
 
     WRITE = "write"
     CHECK = "check"
     DRY_RUN = "dry-run"
-
-
-def read_stack_outputs(stack: str, cwd: Path) -> dict[str, str]:
-    """Return the stack's outputs, secrets in plain text, by running ``pulumi stack output``.
-
-    Runs in ``cwd`` (the Pulumi project directory) with stdin closed so a missing passphrase fails
-    instead of prompting. Non-string outputs are returned as their JSON text. Raises
-    ``StackOutputError`` when pulumi is not on PATH, the stack does not exist, the command fails, or
-    the stack has no outputs yet. pulumi's stdout holds the secrets and never reaches a message.
-    """
-    pulumi = shutil.which("pulumi")
-    if pulumi is None:
-        raise StackOutputError("the pulumi CLI is not on PATH; install it or add it to PATH")
-    command = [pulumi, "stack", "output", "--json", "--show-secrets", "--stack", stack]
-    try:
-        result = subprocess.run(  # noqa: S603 - fixed argv, no shell
-            command, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False
-        )
-    except OSError as error:
-        raise StackOutputError(f"could not run pulumi in {cwd}: {error.strerror or error}") from None
-    if result.returncode != 0:
-        raise StackOutputError(_describe_failure(stack, cwd, result.stderr))
-    try:
-        outputs = json.loads(result.stdout or "{}")
-    except json.JSONDecodeError:
-        raise StackOutputError(f"pulumi printed something other than JSON for stack {stack!r}") from None
-    if not isinstance(outputs, dict) or not outputs:
-        raise StackOutputError(f"stack {stack!r} has no outputs yet; run `pulumi up --stack {stack}` first")
-    return {name: value if isinstance(value, str) else json.dumps(value) for name, value in outputs.items()}
-
-
-def _describe_failure(stack: str, cwd: Path, stderr: str) -> str:
-    """Turn a failed ``pulumi stack output``'s stderr into one line (pulumi says ``no stack named``)."""
-    if "no stack named" in stderr:
-        return f"stack {stack!r} does not exist in the Pulumi project at {cwd} (see `pulumi stack ls`)"
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    detail = next((line for line in lines if line.startswith("error:")), lines[-1] if lines else "no message")
-    return f"`pulumi stack output --stack {stack}` failed: {detail.removeprefix('error:').strip()}"
 
 
 def env_values(outputs: Mapping[str, str]) -> dict[str, str]:

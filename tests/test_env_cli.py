@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from dotenv import dotenv_values
 
-from dezky_infra import env_cli
+from dezky_infra import env_cli, stack_reader
 from dezky_infra.env_cli import ENV_SETTINGS, Mode, StackOutputError
 
 SECRET = "s3cr3t-VALUE-do-not-print"
@@ -227,4 +227,5 @@ def test_check_and_dry_run_exclude_each_other() -> None:
     ],
 )
 def test_pulumi_failures_become_one_line(stderr: str, expected: str) -> None:
-    assert env_cli._describe_failure("dev", Path("proj"), stderr).startswith(expected)
+    described = stack_reader.describe_failure(["stack", "output", "--json"], "dev", Path("proj"), stderr)
+    assert described.startswith(expected)

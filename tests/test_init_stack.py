@@ -1,0 +1,138 @@
+"""``scripts/init-stack.sh`` on a machine that has never seen Pulumi, and with the user's own choices.
+
+A copy of the repository (what a clone holds) gets an empty ``PULUMI_HOME``, no backend, no login, no
+passphrase and no terminal on stdin, as a new user's first run does. The real pulumi CLI runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from dezky_infra.workspace import PASSPHRASE_FILE, STATE_DIR
+from tests.engine.harness import REPO, require_cli
+
+
+def clone(destination: Path) -> Path:
+    """The repository's files as a fresh clone has them (tracked and not ignored), nothing else."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
+    ).stdout.split(b"\0")
+    for name in filter(None, (entry.decode() for entry in listed)):
+        source = REPO / name
+        if source.is_file():
+            target = destination / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    return destination
+
+
+def new_user_env(home: Path, **extra: str) -> dict[str, str]:
+    """A new user's environment: pulumi and python on PATH, nothing Pulumi-specific set."""
+    bin_dir = Path(require_cli()).parent
+    path = os.pathsep.join([str(bin_dir), str(REPO / ".venv" / "bin"), "/usr/local/bin", "/usr/bin", "/bin"])
+    return {"PATH": path, "HOME": str(home), "PULUMI_HOME": str(home / ".pulumi"), **extra}
+
+
+def init_stack(project: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", "scripts/init-stack.sh", "dev"],
+        cwd=project,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def snapshot(project: Path) -> dict[str, str]:
+    """Hash of every file the run may touch in the project (stack config, local state, passphrase)."""
+    files = [project / "Pulumi.dev.yaml", *sorted((project / ".pulumi-local").rglob("*"))]
+    return {
+        str(path.relative_to(project)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in files
+        if path.is_file() and "/.lock" not in str(path) and not path.name.endswith(".bak")
+    }
+
+
+def pulumi(project: Path, env: dict[str, str], *args: str) -> str:
+    return subprocess.run(
+        ["pulumi", *args, "--stack", "dev", "--non-interactive"],
+        cwd=project,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
+
+
+def test_init_stack_on_a_fresh_machine_then_again(tmp_path: Path) -> None:
+    project = clone(tmp_path / "clone")
+    env = new_user_env(tmp_path / "home")
+    first = init_stack(project, env)
+    assert first.returncode == 0, first.stderr
+    state, passphrase = project / STATE_DIR, project / PASSPHRASE_FILE
+    lines = first.stderr.splitlines()
+    assert sum(str(state) in line for line in lines) == 1
+    assert sum(str(passphrase) in line for line in lines) == 1
+    assert stat.S_IMODE(passphrase.stat().st_mode) == 0o600
+    assert passphrase.read_text() not in first.stdout + first.stderr
+    assert any(p.name.startswith("dev.json") for p in (state / ".pulumi" / "stacks").rglob("*"))
+    # the secrets are there, encrypted with the generated passphrase, and readable with it
+    with_passphrase = {
+        **env,
+        "PULUMI_BACKEND_URL": state.as_uri(),
+        "PULUMI_CONFIG_PASSPHRASE_FILE": str(passphrase),
+    }
+    stack_file = (project / "Pulumi.dev.yaml").read_text()
+    assert "encryptionsalt:" in stack_file and stack_file.count("secure: v1:") == 2
+    assert len(pulumi(project, with_passphrase, "config", "get", "authentikToken").strip()) >= 36
+    # the clone's ignore rules keep the private files out of git
+    private = [PASSPHRASE_FILE, f"{STATE_DIR}/.pulumi/stacks/dezky/dev.json"]
+    ignored = subprocess.run(["git", "check-ignore", *private], cwd=REPO, capture_output=True, text=True)
+    assert ignored.stdout.split() == private
+
+    before = snapshot(project)
+    second = init_stack(project, env)
+    assert second.returncode == 0, second.stderr
+    assert "generated" not in second.stderr
+    assert snapshot(project) == before
+
+
+@pytest.mark.parametrize("how", ["PULUMI_BACKEND_URL", "pulumi login"])
+def test_the_users_backend_and_passphrase_are_respected(tmp_path: Path, how: str) -> None:
+    project = clone(tmp_path / "clone")
+    theirs = tmp_path / "their-state"
+    theirs.mkdir()
+    env = new_user_env(tmp_path / "home", PULUMI_CONFIG_PASSPHRASE="their passphrase")
+    if how == "PULUMI_BACKEND_URL":
+        env["PULUMI_BACKEND_URL"] = theirs.as_uri()
+    else:
+        subprocess.run(
+            ["pulumi", "login", theirs.as_uri(), "--non-interactive"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            check=True,
+            timeout=60,
+        )
+    result = init_stack(project, env)
+    assert result.returncode == 0, result.stderr
+    assert not (project / ".pulumi-local").exists()
+    assert "pulumi state:" not in result.stderr and "pulumi secrets:" not in result.stderr
+    assert any(p.name.startswith("dev.json") for p in theirs.rglob("*"))
+    env.setdefault("PULUMI_BACKEND_URL", theirs.as_uri())
+    assert pulumi(project, env, "config", "get", "authentikBootstrapPassword").strip()
