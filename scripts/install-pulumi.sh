@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# Build (once) and cache the Pulumi CLI and the Python language host from Go modules.
+# Find, or build (once) and cache, the Pulumi CLI and its Python language host.
 #
-# The Pulumi CLI is not on any package registry reachable here, so it is built from the Go module
-# proxy: a throw-away wrapper module requires github.com/pulumi/pulumi/{pkg,sdk}/v3 at the version
-# pinned below and builds the CLI the way pulumi's release does (CGO_ENABLED=0, -trimpath, tags
-# osusergo,grpcnotrace, version stamped with -X so the Automation API accepts it).
+# A user's machine normally has Pulumi from its official installer: any `pulumi` on PATH of at least
+# $PULUMI_MIN_VERSION, with its own Python language host beside it (or on PATH), is used as it is.
+# Pulumi CLIs and SDKs are compatible across versions; the minimum is the version this project is
+# tested with (the `pulumi` Python SDK pin). Only where there is none, or it is too old, is the CLI
+# built from Go modules (that needs the `go` command), and the script says so with the reason.
+#
+# The build: the Pulumi CLI is not on any package registry reachable here, so it is built from the
+# Go module proxy: a throw-away wrapper module requires github.com/pulumi/pulumi/{pkg,sdk}/v3 at the
+# version pinned below and builds the CLI the way pulumi's release does (CGO_ENABLED=0, -trimpath,
+# tags osusergo,grpcnotrace, version stamped with -X so the Automation API accepts it).
 #
 # pulumi's own Python language host (github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3)
 # is a separate Go module without release tags, and the Go module proxy reachable here serves no
-# version of it (neither a list nor commit queries). So this script builds a small language host of
+# version of it (neither a list nor commit queries). So the build makes a small language host of
 # its own (source below, in the wrapper module) on top of sdk/v3's Python toolchain package; it runs
 # programs through pulumi's pulumi-language-python-exec shim exactly as the real host does.
 # pulumi-language-python-exec and pulumi-resource-pulumi-python (dynamic providers) are copied from
@@ -20,6 +26,7 @@
 set -euo pipefail
 
 PULUMI_VERSION=3.260.0
+PULUMI_MIN_VERSION="$PULUMI_VERSION"
 PULUMI_HOME_DIR="${DEZKY_PULUMI_HOME:-$HOME/.cache/dezky-infra/pulumi-v${PULUMI_VERSION}}"
 BIN_DIR="$PULUMI_HOME_DIR/bin"
 HELPERS=(pulumi-language-python pulumi-language-python-exec pulumi-resource-pulumi-python)
@@ -30,14 +37,15 @@ HOST_HASH="$(cat "$HOST_DIR"/*.go | sha256sum | cut -d' ' -f1)"
 
 log() { printf 'install-pulumi: %s\n' "$*" >&2; }
 
-# pulumi_version_ok <path-to-pulumi>: true when it runs and reports exactly v$PULUMI_VERSION.
-pulumi_version_ok() {
-  local out
-  out="$(PULUMI_SKIP_UPDATE_CHECK=true "$1" version 2>/dev/null | tail -n 1)" || return 1
-  [ "$out" = "v${PULUMI_VERSION}" ]
+# pulumi_version <path-to-pulumi>: the version it reports without the v (empty when it does not run).
+pulumi_version() {
+  PULUMI_SKIP_UPDATE_CHECK=true "$1" version 2>/dev/null | tail -n 1 | sed -n 's/^v\([0-9][0-9.]*\).*$/\1/p'
 }
 
-# bin_dir_ok <dir>: pulumi of the pinned version plus the Python helpers, all executable.
+# at_least <version> <minimum>: true when version >= minimum (numeric, dot by dot).
+at_least() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n 1)" = "$2" ]; }
+
+# bin_dir_ok <dir>: our build of the pinned version plus the Python helpers, all executable.
 bin_dir_ok() {
   local dir="$1" h
   [ -x "$dir/pulumi" ] || return 1
@@ -45,36 +53,47 @@ bin_dir_ok() {
   for h in "${HELPERS[@]}"; do
     [ -x "$dir/$h" ] || return 1
   done
-  pulumi_version_ok "$dir/pulumi"
+  [ "$(pulumi_version "$dir/pulumi")" = "$PULUMI_VERSION" ]
 }
 
-# 1. The cache.
+# 1. A pulumi on PATH (the official installer's, or one built here earlier) that is recent enough and
+#    has its Python helpers beside it or on PATH. Otherwise say why it is not used.
+reason="no pulumi on PATH"
+if on_path="$(command -v pulumi 2>/dev/null)" && [ "$(dirname "$on_path")" != "$BIN_DIR" ]; then
+  path_dir="$(cd "$(dirname "$on_path")" && pwd)"
+  found_version="$(pulumi_version "$on_path")"
+  missing=()
+  for h in "${HELPERS[@]}"; do
+    if [ ! -x "$path_dir/$h" ] && ! command -v "$h" >/dev/null 2>&1; then
+      missing+=("$h")
+    fi
+  done
+  if [ -z "$found_version" ]; then
+    reason="$on_path does not report a version"
+  elif ! at_least "$found_version" "$PULUMI_MIN_VERSION"; then
+    reason="pulumi v$found_version on PATH ($path_dir) is older than the minimum v$PULUMI_MIN_VERSION"
+  elif [ "${#missing[@]}" -gt 0 ]; then
+    reason="pulumi v$found_version on PATH ($path_dir) has no ${missing[*]} beside it or on PATH"
+  else
+    log "using pulumi v$found_version found on PATH in $path_dir"
+    echo "$path_dir"
+    exit 0
+  fi
+fi
+
+# 2. Our cache.
 if bin_dir_ok "$BIN_DIR"; then
   log "using cached pulumi v${PULUMI_VERSION} in $BIN_DIR"
   echo "$BIN_DIR"
   exit 0
 fi
 
-# 2. A pulumi of exactly this version already on PATH, with the helpers beside it or on PATH.
-if on_path="$(command -v pulumi 2>/dev/null)" && pulumi_version_ok "$on_path"; then
-  path_dir="$(cd "$(dirname "$on_path")" && pwd)"
-  helpers_found=1
-  for h in "${HELPERS[@]}"; do
-    if [ ! -x "$path_dir/$h" ] && ! command -v "$h" >/dev/null 2>&1; then
-      helpers_found=0
-    fi
-  done
-  if [ "$helpers_found" = 1 ]; then
-    log "using pulumi v${PULUMI_VERSION} found on PATH in $path_dir"
-    echo "$path_dir"
-    exit 0
-  fi
-  log "pulumi v${PULUMI_VERSION} is on PATH but the Python helpers are not; building the cache"
-fi
-
 # 3. Build.
-command -v go >/dev/null 2>&1 || { log "error: the go command is needed to build pulumi"; exit 1; }
-log "building pulumi v${PULUMI_VERSION} with $(go version) (takes several minutes)"
+command -v go >/dev/null 2>&1 || {
+  log "error: $reason, and no go command to build one: install Pulumi (https://www.pulumi.com/docs/install/) or Go"
+  exit 1
+}
+log "building pulumi v${PULUMI_VERSION} from Go modules: $reason (takes several minutes)"
 start_s=$SECONDS
 
 parent_dir="$(dirname "$PULUMI_HOME_DIR")"
