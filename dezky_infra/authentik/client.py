@@ -241,12 +241,14 @@ class AuthentikClient:
         *,
         json: Any = None,
         params: Mapping[str, str | int | Iterable[str]] | None = None,
+        also_retry: frozenset[int] = frozenset(),
     ) -> httpx.Response:
         """Send one call with retries on transient failures; the raw response, any status.
 
         Waits ``max(Retry-After (capped), exponential backoff with jitter)`` between attempts, never
         past ``retry_deadline_seconds``; then raises ``AuthentikUnavailableError`` (one line: URL, call,
-        attempts and the last thing seen).
+        attempts and the last thing seen). ``also_retry`` adds statuses that mean "not ready yet" for
+        this one call (the login flow's 404 while authentik applies its default flows).
         """
         relative = path.lstrip("/")
         deadline = self._clock() + self.settings.retry_deadline_seconds
@@ -268,7 +270,7 @@ class AuthentikClient:
                     raise tls_failure from None
                 last_seen = describe_transport_error(exc, self.redact)
             else:
-                if response.status_code not in RETRYABLE_STATUSES:
+                if response.status_code not in RETRYABLE_STATUSES | also_retry:
                     return response
                 last_seen = describe_response(response, self.redact)
                 retry_after = retry_after_seconds(response)

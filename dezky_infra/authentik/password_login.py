@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Final
 
 from dezky_infra.authentik.connection import CONFIG_KEYS, CONFIG_NAMESPACE
-from dezky_infra.authentik.errors import AuthentikAuthError, AuthentikError
+from dezky_infra.authentik.errors import AuthentikAuthError, AuthentikError, AuthentikUnavailableError
 
 if TYPE_CHECKING:  # the client (and httpx) load only when a connection is made, not to declare resources
     from dezky_infra.authentik.client import AuthentikClient
@@ -39,7 +39,14 @@ def login_with_password(client: AuthentikClient) -> None:
     client.use_session()
     path = f"flows/executor/{AUTHENTICATION_FLOW}/"
     params = {"query": ""}
-    response = client.send("GET", path, params=params)
+    try:
+        # While authentik starts (blueprints not applied yet) the flow does not exist: 404 is "not ready".
+        response = client.send("GET", path, params=params, also_retry=frozenset({404}))
+    except AuthentikUnavailableError as exc:
+        raise AuthentikUnavailableError(
+            f"authentik is not ready to log in: its login flow `{AUTHENTICATION_FLOW}` is not there "
+            f"(authentik makes it on first start; {exc})"
+        ) from None
     for _ in range(MAX_STEPS):
         if response.status_code == 302:
             response = client.send("GET", path, params=params)

@@ -4,8 +4,9 @@ A container that started is not an authentik that works: the Go router answers 5
 starting" for a while, ``/-/health/ready/`` can be 200 before the bootstrap token exists, and a proxy
 answers 502 in between. Every authentik resource depends on this one. Its create polls
 ``/-/health/ready/`` and then ``core/users/me/`` (with the token, or the bootstrap-password session on a
-fresh authentik) until both work or the deadline passes, and then fails with one line naming the URL
-and the last thing seen. It runs again only when its ``trigger`` (e.g. the container id) changes.
+fresh authentik) until both work or ``dezky:authentikRetryDeadlineSeconds`` passes (the one setting for
+how long to wait for authentik), and then fails with one line naming the URL, the setting and the last
+thing seen. It runs again only when its ``trigger`` (e.g. the container id) changes.
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import pulumi
 from pulumi.dynamic import Resource
-from pydantic import Field
-
+from dezky_infra.authentik.connection import CONFIG_KEYS, CONFIG_NAMESPACE
 from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider, ResourceSpec, log_in_and_share
 from dezky_infra.authentik.errors import AuthentikAuthError, AuthentikError, AuthentikUnavailableError
 from dezky_infra.authentik.password_login import PasswordLoginError
@@ -33,7 +33,6 @@ class ReadinessSpec(ResourceSpec):
 
     trigger: str = ""
     """Changes when authentik was (re)created, e.g. the server container's id."""
-    timeout_seconds: float = Field(default=300.0, gt=0)
 
 
 def wait_until_ready(client: AuthentikClient, timeout_seconds: float, clock: Any = time.monotonic) -> str:
@@ -63,7 +62,8 @@ def wait_until_ready(client: AuthentikClient, timeout_seconds: float, clock: Any
             last_seen = str(exc)
         if clock() >= deadline:
             raise AuthentikUnavailableError(
-                f"authentik at {client.settings.url} was not ready within {timeout_seconds:g}s; "
+                f"authentik at {client.settings.url} was not ready within {timeout_seconds:g}s "
+                f"(`{CONFIG_NAMESPACE}:{CONFIG_KEYS['retry_deadline_seconds']}` sets how long to wait); "
                 f"last seen: {last_seen}"
             )
         time.sleep(min(2.0, max(0.0, deadline - clock())))
@@ -86,7 +86,7 @@ class ReadinessProvider(AuthentikResourceProvider[ReadinessSpec]):
     spec_type: ClassVar[type[ResourceSpec]] = ReadinessSpec
 
     def create_object(self, client: AuthentikClient, spec: ReadinessSpec) -> tuple[str, dict[str, Any]]:
-        user = wait_until_ready(client, spec.timeout_seconds)
+        user = wait_until_ready(client, client.settings.retry_deadline_seconds)
         return f"authentik-ready-{spec.trigger or 'external'}", {"user": user}
 
     def read_object(
@@ -114,10 +114,9 @@ class AuthentikReady(Resource, module="authentik", name="Ready"):
         resource_name: str,
         *,
         trigger: pulumi.Input[str] = "",
-        timeout_seconds: pulumi.Input[float] = 300.0,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        props = {"trigger": trigger, "timeout_seconds": timeout_seconds, "user": None}
+        props = {"trigger": trigger, "user": None}
         super().__init__(ReadinessProvider(), resource_name, props, opts)
 
 

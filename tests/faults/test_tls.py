@@ -174,7 +174,7 @@ def test_ca_bundle_that_is_not_pem_names_the_key_and_the_file(
 
 def test_readiness_stops_at_once_on_an_untrusted_certificate(self_signed_server: AuthentikServer) -> None:
     ready = configured(ReadinessProvider(), self_signed_server)
-    inputs = ready.check({}, {"trigger": "tls", "timeout_seconds": 3}).inputs
+    inputs = ready.check({}, {"trigger": "tls"}).inputs
     started = time.monotonic()
     with pytest.raises(AuthentikConfigError, match="TLS certificate not trusted"):
         ready.create(inputs)
