@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import pulumi
 from pulumi.dynamic import Resource
+
 from dezky_infra.authentik.connection import CONFIG_KEYS, CONFIG_NAMESPACE
 from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider, ResourceSpec, log_in_and_share
 from dezky_infra.authentik.errors import AuthentikAuthError, AuthentikError, AuthentikUnavailableError
