@@ -1,4 +1,4 @@
-"""Where state and secrets go (dezky_infra.workspace): the user's choice untouched, local defaults otherwise."""
+"""Where state and secrets go (dezky_infra.workspace): the user's choice untouched, local defaults else."""
 
 from __future__ import annotations
 
@@ -132,7 +132,8 @@ def test_an_encrypted_stack_without_its_passphrase_file_is_an_error(project: Pat
     with pytest.raises(WorkspaceError) as raised:
         resolve(project, "dev", nothing_chosen(tmp_path))
     message = str(raised.value)
-    assert "Pulumi.dev.yaml" in message and PASSPHRASE_FILE in message and "PULUMI_CONFIG_PASSPHRASE" in message
+    assert "Pulumi.dev.yaml" in message and PASSPHRASE_FILE in message
+    assert "PULUMI_CONFIG_PASSPHRASE" in message
     assert not (project / PASSPHRASE_FILE).exists()  # never a new passphrase for old secrets
 
 
