@@ -150,7 +150,7 @@ def load_stack_config(config: pulumi.Config | None = None) -> StackConfig:
     try:
         stack = StackConfig.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc)) from None
+        raise ConfigError(describe_config_error(exc)) from None
     _check_connection(config)
     return stack
 
@@ -168,7 +168,8 @@ def _check_connection(config: pulumi.Config) -> None:
         raise ConfigError(str(exc)) from None
 
 
-def _describe(exc: ValidationError) -> str:
+def describe_config_error(exc: ValidationError) -> str:
+    """One line naming each invalid stack config key as the user writes it (``dezky:docker.ports.http``)."""
     parts = []
     for error in exc.errors(include_input=False, include_url=False):
         loc = [str(part) for part in error["loc"]]

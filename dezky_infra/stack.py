@@ -46,18 +46,12 @@ class DezkyStack(pulumi.ComponentResource):
             AppSecrets,
             DockerApps,
             DockerPlatform,
-            DockerSettings,
             PlatformSecrets,
+            load_docker_settings,
         )
 
         cfg, secrets = self.cfg, self.secrets
-        settings = DockerSettings.model_validate(
-            {
-                "domain": cfg.domain,
-                **cfg.docker,
-                "services": {"ocis": cfg.ocis_enabled, **cfg.docker.get("services", {})},
-            }
-        )
+        settings = load_docker_settings(cfg.docker, domain=cfg.domain, ocis=cfg.ocis_enabled)
         if secrets.bootstrap_password is None:
             raise ValueError(
                 "stack config `dezky:authentikBootstrapPassword` is required with the docker layer on: "

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -18,6 +20,37 @@ ADMIN_TOKEN = "dezky-test-admin-token-6b1f0e2a9c7d4e8fb3a5c1d2e4f60718"
 AKADMIN_PASSWORD = "dezky-test-akadmin-password-3e9a"
 
 P = TypeVar("P", bound=AuthentikResourceProvider[Any])
+APP_FOLDERS = ("services/platform-api", "services/portal")
+"""Where the Dezky monorepo keeps the apps the dev stack runs from source."""
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """A Dezky monorepo checkout with this project in it, as a developer has it."""
+
+    monorepo: Path
+    project: Path
+    """`infrastructure/pulumi` inside the monorepo: the Pulumi program's working directory."""
+
+
+def monorepo_checkout(root: Path, *, with_apps: bool = True) -> Checkout:
+    """Make the Dezky monorepo at ``root``: this project at infrastructure/pulumi with the mkcert root
+    that Pulumi.dev.yaml names, and (``with_apps``) the apps' source folders."""
+    project = root / "infrastructure" / "pulumi"
+    (project / "certs").mkdir(parents=True)
+    (project / "certs" / "rootCA.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    for folder in APP_FOLDERS if with_apps else ():
+        (root / folder).mkdir(parents=True)
+    return Checkout(monorepo=root, project=project)
+
+
+@pytest.fixture
+def checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Checkout:
+    """Run the test inside a monorepo checkout (as Pulumi runs the program), so the dev defaults find
+    the apps' folders."""
+    made = monorepo_checkout(tmp_path / "dezky")
+    monkeypatch.chdir(made.project)
+    return made
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,9 @@ from dezky_infra.config import StackSecrets, load_stack_config
 from dezky_infra.stack import DezkyStack
 from tests.docker.harness import CONTAINER, RecordingMocks, RecordingMonitor, plain_strings, unwrap
 
+# The dev defaults run platform-api and portal from the monorepo's folders: run inside a checkout.
+pytestmark = pytest.mark.usefixtures("checkout")
+
 SECRETS = {
     "dezky:authentikToken": "stack-test-token-value-0123456789",
     "dezky:authentikBootstrapPassword": "stack-test-bootstrap-password",

@@ -5,6 +5,8 @@ containers: authentik applies them from the worker, once, on an empty database, 
 the two environments identical avoids guessing which process reads what.
 """
 
+from datetime import timedelta
+
 import pulumi_docker as docker
 
 from . import postgres
@@ -66,7 +68,7 @@ def authentik_specs(
     )
     # 2025.10 keeps media under /data; /templates overrides authentik's HTML templates.
     mounts = [volume_mount(media, "/data"), volume_mount(custom_templates, "/templates")]
-    healthcheck = Healthcheck(test=("CMD", "ak", "healthcheck"), start_period="60s")
+    healthcheck = Healthcheck(test=("CMD", "ak", "healthcheck"), start_period=timedelta(minutes=1))
 
     def spec(service: str, command: str, labels: list[docker.ContainerLabelArgs]) -> ContainerSpec:
         return ContainerSpec(

@@ -2,15 +2,22 @@
 
 Each service module describes its container as a `ContainerSpec`; `run_container` adds the
 stack-wide rules: the `<prefix>-<service>` name, the one network with the service name as
-alias, `unless-stopped` restarts and a mandatory healthcheck.
+alias, `unless-stopped` restarts, a mandatory healthcheck and host ports on the bind address.
+
+Values go to the provider in the form it reads back from `docker inspect`, so a refresh finds
+nothing to change: healthcheck durations as Go prints them (`durations.py`), ports in the
+provider's read order with their address and protocol spelled out.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
+from ipaddress import IPv4Address, IPv6Address
 
 import pulumi
 import pulumi_docker as docker
 
+from .durations import go_duration
 from .settings import DockerSettings
 
 RESTART_POLICY = "unless-stopped"
@@ -22,20 +29,49 @@ class Healthcheck:
     """A Docker healthcheck; `test` is the exec form, e.g. ("CMD", "pg_isready")."""
 
     test: tuple[str, ...]
-    start_period: str = "30s"
-    interval: str = "10s"
-    timeout: str = "5s"
+    start_period: timedelta = timedelta(seconds=30)
+    interval: timedelta = timedelta(seconds=10)
+    timeout: timedelta = timedelta(seconds=5)
     retries: int = 5
 
     def to_args(self) -> docker.ContainerHealthcheckArgs:
-        """The provider's input type for this healthcheck."""
+        """The provider's input type for this healthcheck, durations as the provider reads them back."""
         return docker.ContainerHealthcheckArgs(
             tests=list(self.test),
-            start_period=self.start_period,
-            interval=self.interval,
-            timeout=self.timeout,
+            start_period=go_duration(self.start_period),
+            interval=go_duration(self.interval),
+            timeout=go_duration(self.timeout),
             retries=self.retries,
         )
+
+
+@dataclass(frozen=True)
+class PublishedPort:
+    """A container TCP port published on the host (on the stack's bind address, see `run_container`)."""
+
+    internal: int
+    external: int
+
+
+PORT_PROTOCOL = "tcp"
+"""Every published port is TCP; stated explicitly, as the provider reads the protocol back."""
+
+
+def published_ports(
+    ports: Sequence[PublishedPort], bind_address: IPv4Address | IPv6Address
+) -> list[docker.ContainerPortArgs]:
+    """The provider's port inputs in the shape a refresh reads back.
+
+    `ports` is a list to the provider, which reads it back from `docker inspect` sorted by
+    container port (`flattenContainerPorts`), with the host address as Docker prints it: so the
+    ports go sorted, with the address in its canonical text form and the protocol spelled out.
+    """
+    return [
+        docker.ContainerPortArgs(
+            internal=port.internal, external=port.external, ip=str(bind_address), protocol=PORT_PROTOCOL
+        )
+        for port in sorted(ports, key=lambda port: port.internal)
+    ]
 
 
 @dataclass(frozen=True)
@@ -56,7 +92,7 @@ class ContainerSpec:
     mounts: Sequence[docker.ContainerMountArgs] = ()
     uploads: Sequence[docker.ContainerUploadArgs] = ()
     labels: Sequence[docker.ContainerLabelArgs] = ()
-    ports: Sequence[docker.ContainerPortArgs] = ()
+    ports: Sequence[PublishedPort] = ()
     extra_aliases: Sequence[str] = ()
     shm_size_mb: int | None = None
     wait_healthy: bool = False
@@ -82,7 +118,7 @@ def run_container(
         mounts=list(spec.mounts),
         uploads=list(spec.uploads) or None,
         labels=list(spec.labels),
-        ports=list(spec.ports) or None,
+        ports=published_ports(spec.ports, settings.ports.bind_address) or None,
         networks_advanced=[
             docker.ContainerNetworksAdvancedArgs(
                 name=network.name, aliases=[spec.service, *spec.extra_aliases]

@@ -1,11 +1,12 @@
 """The container shape shared by Dezky's own Node apps (platform-api and portal).
 
-In `image` mode an app runs its released image as built. In `dev` mode it runs on the plain
-Node image with the source folder bind-mounted at /app and node_modules in a named volume,
-so edits on the host reload inside the container.
+In `dev` mode (the default) an app runs on the plain Node image with its source folder from the
+Dezky monorepo bind-mounted at /app and node_modules in a named volume, so edits on the host
+reload inside the container. In `image` mode it runs its released image as built.
 """
 
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 
 import pulumi
 import pulumi_docker as docker
@@ -25,14 +26,13 @@ def node_http_healthcheck(port: int, path: str) -> Healthcheck:
         f"fetch('http://127.0.0.1:{port}{path}',{{redirect:'manual'}})"
         ".then(r=>process.exit(r.status<500?0:1),()=>process.exit(1))"
     )
-    return Healthcheck(test=("CMD", "node", "-e", probe), start_period="60s")
+    return Healthcheck(test=("CMD", "node", "-e", probe), start_period=timedelta(minutes=1))
 
 
 def node_app_spec(
     *,
     service: str,
     app: NodeAppSettings,
-    release_image: str,
     settings: DockerSettings,
     node_modules: docker.Volume | None,
     port: int,
@@ -53,13 +53,15 @@ def node_app_spec(
     if app.mode is AppMode.IMAGE:
         if node_modules is not None:
             raise ValueError(f"{service} runs in image mode; it has no node_modules volume to mount")
-        image, command, working_dir, source_mounts = release_image, (), None, []
+        if app.image is None:  # the settings refuse this; checked again for the type checker
+            raise ValueError(f"{service} runs in image mode but has no image")
+        image, command, working_dir, source_mounts = app.image, (), None, []
     else:
-        if node_modules is None or app.source_dir is None:
-            raise ValueError(f"{service} runs in dev mode; it needs its source_dir and node_modules volume")
+        if node_modules is None:
+            raise ValueError(f"{service} runs in dev mode; it needs its node_modules volume")
         image, command, working_dir = settings.images.node, app.dev_command, APP_DIR
         source_mounts = [
-            bind_mount(app.source_dir, APP_DIR, read_only=False),
+            bind_mount(settings.source_dir(app), APP_DIR, read_only=False),
             volume_mount(node_modules, f"{APP_DIR}/node_modules"),
         ]
     return ContainerSpec(

@@ -5,6 +5,8 @@ the ocis proxy speaks plain HTTP. Its first start writes a generated config (wit
 internal secrets) into the config volume; later starts reuse it.
 """
 
+from datetime import timedelta
+
 import pulumi
 import pulumi_docker as docker
 
@@ -73,6 +75,6 @@ def ocis_spec(
         labels=route(settings).labels(),
         healthcheck=Healthcheck(
             test=("CMD", "wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{DEBUG_PORT}/healthz"),
-            start_period="60s",
+            start_period=timedelta(minutes=1),
         ),
     )

@@ -27,7 +27,6 @@ def platform_api_spec(
     return node_app_spec(
         service=SERVICE,
         app=settings.platform_api,
-        release_image=settings.images.platform_api,
         settings=settings,
         node_modules=node_modules,
         port=PORT,

@@ -34,7 +34,6 @@ def portal_spec(
     return node_app_spec(
         service=SERVICE,
         app=settings.portal,
-        release_image=settings.images.portal,
         settings=settings,
         node_modules=node_modules,
         port=PORT,

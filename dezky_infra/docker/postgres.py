@@ -1,5 +1,7 @@
 """The PostgreSQL container authentik stores its state in."""
 
+from datetime import timedelta
+
 import pulumi
 import pulumi_docker as docker
 
@@ -30,7 +32,8 @@ def postgres_spec(
         ),
         mounts=[volume_mount(data, "/var/lib/postgresql/data")],
         healthcheck=Healthcheck(
-            test=("CMD", "pg_isready", "-U", db.user, "-d", db.database), start_period="20s"
+            test=("CMD", "pg_isready", "-U", db.user, "-d", db.database),
+            start_period=timedelta(seconds=20),
         ),
         wait_healthy=True,
     )

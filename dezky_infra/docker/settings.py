@@ -2,16 +2,34 @@
 
 Every model is frozen and rejects unknown keys, so a typo in the Pulumi config fails the
 preview instead of being silently ignored. Image references are validated to be pinned:
-a moving tag makes two developers (or two `pulumi up` runs) get different software.
+a moving tag makes two developers (or two `pulumi up` runs) get different software. Host
+folders the stack runs from are checked to exist, so a wrong path fails the preview instead of
+Docker creating an empty folder or refusing the bind mount half way through `pulumi up`.
+
+The stack reads these settings with `load_docker_settings`, whose errors name each bad key the
+way the stack config spells it (`dezky:docker.<path>`).
 """
 
 import os
 import re
+from collections.abc import Mapping
 from enum import StrEnum
+from ipaddress import IPv4Address
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    IPvAnyAddress,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+from dezky_infra.config import ConfigError, describe_config_error
 
 _DNS_NAME = re.compile(
     r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$"
@@ -21,25 +39,21 @@ _NAME_PREFIX = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 
 def _require_pinned(ref: str, info: ValidationInfo) -> str:
     """Accept `repo:tag` or `repo@sha256:...`; reject a missing tag and the moving `latest`."""
+    # An app's own `image` field needs no name: the error's location says whose it is.
+    subject = f"image {ref!r}" if info.field_name == "image" else f"image {info.field_name}={ref!r}"
     repository, _, digest = ref.partition("@")
     if digest:
         if not digest.startswith("sha256:"):
-            raise ValueError(
-                f"image {info.field_name}={ref!r} has a malformed digest; use {repository}@sha256:<digest>"
-            )
+            raise ValueError(f"{subject} has a malformed digest; use {repository}@sha256:<digest>")
         return ref
     last_segment = repository.rsplit("/", 1)[-1]
     name, _, tag = last_segment.partition(":")
     base = repository[: len(repository) - len(last_segment)] + name
     if not tag:
-        raise ValueError(
-            f"image {info.field_name}={ref!r} has no tag; "
-            f"pin it as {base}:<version> or {base}@sha256:<digest>"
-        )
+        raise ValueError(f"{subject} has no tag; pin it as {base}:<version> or {base}@sha256:<digest>")
     if tag == "latest":
         raise ValueError(
-            f"image {info.field_name}={ref!r} uses the moving tag 'latest'; "
-            f"pin it as {base}:<version> or {base}@sha256:<digest>"
+            f"{subject} uses the moving tag 'latest'; pin it as {base}:<version> or {base}@sha256:<digest>"
         )
     return ref
 
@@ -49,11 +63,26 @@ def _absolute(path: Path) -> Path:
     return Path(os.path.abspath(path.expanduser()))
 
 
+def _dns_name(value: str) -> str:
+    if not _DNS_NAME.match(value):
+        raise ValueError(f"domain {value!r} is not a lowercase DNS name such as 'dezky.local'")
+    return value
+
+
+def _name_prefix(value: str) -> str:
+    if not _NAME_PREFIX.match(value):
+        raise ValueError(f"name_prefix {value!r} must start with a letter and use only a-z, 0-9 and '-'")
+    return value
+
+
 PinnedImage = Annotated[str, AfterValidator(_require_pinned)]
 """An image reference with a version tag or a digest, never `latest`."""
 
 HostPath = Annotated[Path, AfterValidator(_absolute)]
 """A path on the Docker host, made absolute against the Pulumi program's working directory."""
+
+DnsName = Annotated[str, AfterValidator(_dns_name)]
+"""A lowercase DNS name with at least two labels, such as `dezky.local`."""
 
 
 class _Model(BaseModel):
@@ -63,57 +92,78 @@ class _Model(BaseModel):
 
 
 class ImageSettings(_Model):
-    """The pinned image of every container the layer runs."""
+    """The pinned image of every third-party container the layer runs.
+
+    Dezky's own apps have no entry here: they run from source by default, and a released image
+    is given with the app (`platform_api.image`, `portal.image`).
+    """
 
     postgres: PinnedImage = "postgres:16-alpine"
     authentik: PinnedImage = "ghcr.io/goauthentik/server:2025.10.4"
     # v3.6.1+ negotiates the Docker API version; older Traefik fails against Docker Engine 29.
     traefik: PinnedImage = "traefik:v3.6.2"
     ocis: PinnedImage = "owncloud/ocis:7.1.3"
-    platform_api: PinnedImage = "ghcr.io/dezky/platform-api:0.1.0"
-    portal: PinnedImage = "ghcr.io/dezky/portal:0.1.0"
     node: PinnedImage = "node:22-alpine"
     """Runtime for the Node apps in `dev` mode, where their source comes from a bind mount."""
 
 
 class AppMode(StrEnum):
-    """How a Node app runs: its released image, or its source folder with live reload."""
+    """How a Node app runs: its source folder with live reload, or a released image."""
 
-    IMAGE = "image"
     DEV = "dev"
+    IMAGE = "image"
 
 
 class NodeAppSettings(_Model):
     """Run mode of one of Dezky's own Node apps.
 
-    In `dev` mode the app's source folder is bind-mounted at /app and its node_modules live in
-    a named volume, so the host's (possibly other-OS) node_modules never shadow the container's.
+    In `dev` mode (the default) the app's source folder is bind-mounted at /app and its
+    node_modules live in a named volume, so the host's (possibly other-OS) node_modules never
+    shadow the container's. The folder is `monorepo_path` in the Dezky monorepo unless
+    `source_dir` says otherwise. In `image` mode the app runs `image`, which has no default:
+    there is no released image to assume.
     """
 
-    mode: AppMode = AppMode.IMAGE
+    monorepo_path: ClassVar[str]
+    """Where the Dezky monorepo keeps the app's source, relative to its root."""
+
+    mode: AppMode = AppMode.DEV
+    image: PinnedImage | None = None
+    """The released image `image` mode runs; required there, unused in `dev` mode."""
     source_dir: HostPath | None = None
-    """The app's checkout on the host; required in `dev` mode, unused in `image` mode."""
+    """The app's checkout on the host, when not the one in the monorepo (`dev` mode only)."""
     dev_command: tuple[str, ...]
     """Command run in `dev` mode; it installs dependencies into the volume, then starts watching."""
 
-    @model_validator(mode="after")
-    def _dev_needs_source(self) -> "NodeAppSettings":
-        if self.mode is AppMode.DEV and self.source_dir is None:
+    @field_validator("image")
+    @classmethod
+    def _image_mode_needs_image(cls, image: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("mode") is AppMode.IMAGE and image is None:
             raise ValueError(
-                "mode 'dev' needs source_dir: the folder with the app's source, bind-mounted at /app"
+                "mode 'image' runs the app's released image, and none is given; set image to a pinned "
+                "reference such as ghcr.io/<org>/<app>:<version>, or use mode 'dev'"
             )
-        return self
+        return image
+
+    @field_validator("source_dir")
+    @classmethod
+    def _source_dir_exists(cls, source_dir: Path | None, info: ValidationInfo) -> Path | None:
+        if info.data.get("mode") is AppMode.DEV and source_dir is not None and not source_dir.is_dir():
+            raise ValueError(f"{source_dir} is not a folder; give the app's checkout, bind-mounted at /app")
+        return source_dir
 
 
 class PlatformApiSettings(NodeAppSettings):
     """Run mode of the NestJS platform-api."""
 
+    monorepo_path: ClassVar[str] = "services/platform-api"
     dev_command: tuple[str, ...] = ("sh", "-c", "npm install && exec npm run start:dev")
 
 
 class PortalSettings(NodeAppSettings):
     """Run mode of the Nuxt portal (its dev server must listen on all interfaces for Traefik)."""
 
+    monorepo_path: ClassVar[str] = "services/portal"
     dev_command: tuple[str, ...] = ("sh", "-c", "npm install && exec npm run dev -- --host 0.0.0.0")
 
 
@@ -124,10 +174,17 @@ class OptionalServices(_Model):
 
 
 class HostPorts(_Model):
-    """Host ports Traefik publishes; change them when 80/443 are taken on the host."""
+    """Where Traefik listens on the host: change the ports when 80/443 are taken.
+
+    `bind_address` is the host address the ports are published on. It defaults to the loopback
+    address, so the dev stack (with its well-known dev secrets) is reachable from this machine
+    only; Docker's own default, every interface (0.0.0.0), would open it to the whole network.
+    Set it to a LAN address, or to 0.0.0.0 deliberately, to reach the stack from other devices.
+    """
 
     http: int = Field(default=80, ge=1, le=65535)
     https: int = Field(default=443, ge=1, le=65535)
+    bind_address: IPvAnyAddress = IPv4Address("127.0.0.1")
 
 
 class TlsSettings(_Model):
@@ -151,31 +208,53 @@ class PostgresSettings(_Model):
 
 
 class DockerSettings(_Model):
-    """Everything the docker layer needs besides secrets, which come in as Pulumi Outputs."""
+    """Everything the docker layer needs besides secrets, which come in as Pulumi Outputs.
 
-    domain: str = "dezky.local"
-    name_prefix: str = "dezky"
+    Nested defaults are built when the settings are, not at import, so their host paths resolve
+    against the working directory of the program that validates them.
+    """
+
+    domain: DnsName = "dezky.local"
+    name_prefix: Annotated[str, AfterValidator(_name_prefix)] = "dezky"
     """Prefix of Docker object names: `dezky-<service>` containers, `dezky_<volume>` volumes."""
-    images: ImageSettings = ImageSettings()
-    platform_api: PlatformApiSettings = PlatformApiSettings()
-    portal: PortalSettings = PortalSettings()
-    services: OptionalServices = OptionalServices()
-    ports: HostPorts = HostPorts()
-    tls: TlsSettings = TlsSettings()
-    postgres: PostgresSettings = PostgresSettings()
+    images: ImageSettings = Field(default_factory=ImageSettings)
+    platform_api: PlatformApiSettings = Field(default_factory=PlatformApiSettings)
+    portal: PortalSettings = Field(default_factory=PortalSettings)
+    services: OptionalServices = Field(default_factory=OptionalServices)
+    ports: HostPorts = Field(default_factory=HostPorts)
+    tls: TlsSettings = Field(default_factory=TlsSettings)
+    postgres: PostgresSettings = Field(default_factory=PostgresSettings)
     authentik_bootstrap_email: str = "admin@dezky.local"
     docker_socket: str = "/var/run/docker.sock"
     """The daemon's socket path as the daemon sees it (not resolved on the client side)."""
+    monorepo_root: HostPath = Path("../..")
+    """The Dezky monorepo checkout, where the apps' sources live (`services/platform-api`, ...).
 
-    @model_validator(mode="after")
-    def _check_names(self) -> "DockerSettings":
-        if not _DNS_NAME.match(self.domain):
-            raise ValueError(f"domain {self.domain!r} is not a lowercase DNS name such as 'dezky.local'")
-        if not _NAME_PREFIX.match(self.name_prefix):
+    This project is the monorepo's `infrastructure/pulumi` folder and Pulumi runs the program
+    there, so the default `../..` is the monorepo's root. Declared after the apps: its check
+    needs to know which of them run from it.
+    """
+
+    @field_validator("monorepo_root")
+    @classmethod
+    def _dev_sources_exist(cls, root: Path, info: ValidationInfo) -> Path:
+        missing = {
+            name: root / app.monorepo_path
+            for name in ("platform_api", "portal")
+            if isinstance(app := info.data.get(name), NodeAppSettings)
+            and app.mode is AppMode.DEV
+            and app.source_dir is None
+            and not (root / app.monorepo_path).is_dir()
+        }
+        if missing:
+            runs = " and ".join(f"{name} from {folder}" for name, folder in missing.items())
+            which = "which is not a folder" if len(missing) == 1 else "which are not folders"
+            overrides = " and ".join(f"{name}.source_dir" for name in missing)
             raise ValueError(
-                f"name_prefix {self.name_prefix!r} must start with a letter and use only a-z, 0-9 and '-'"
+                f"{root} is not a Dezky monorepo checkout: dev mode runs {runs}, {which}; point "
+                f"monorepo_root at the checkout (relative to the Pulumi project folder), or set {overrides}"
             )
-        return self
+        return root
 
     @property
     def network_name(self) -> str:
@@ -185,3 +264,41 @@ class DockerSettings(_Model):
     def host(self, subdomain: str) -> str:
         """Public host name of a routed service, e.g. `auth` -> `auth.dezky.local`."""
         return f"{subdomain}.{self.domain}"
+
+    def source_dir(self, app: NodeAppSettings) -> Path:
+        """The folder `app` runs from in `dev` mode: its own `source_dir`, else its monorepo folder."""
+        return app.source_dir or self.monorepo_root / app.monorepo_path
+
+
+class _StackView(BaseModel):
+    """The docker settings at their place in the stack config, beside the stack's own domain.
+
+    Validating through this model puts `docker` (and `domain`) in front of each error's location,
+    so `describe_config_error` names a key exactly as the stack config spells it:
+    `dezky:docker.platform_api.source_dir`, or `dezky:domain` for the stack's domain.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    domain: DnsName
+    docker: DockerSettings
+
+
+def load_docker_settings(raw: Mapping[str, Any], *, domain: str, ocis: bool) -> DockerSettings:
+    """The docker layer's settings from the stack config's `dezky:docker` object.
+
+    The layer serves the stack's `domain` and runs ocis when the stack enables it, unless
+    `raw` says otherwise (`domain`, `services.ocis`). Raises `ConfigError` naming every bad key
+    as `stack config \\`dezky:docker.<path>\\`: <reason>`; the checks touch only the local
+    file system, so they fail the preview before any resource is registered.
+    """
+    services = raw.get("services", {})
+    docker = {**raw, "services": {"ocis": ocis, **services} if isinstance(services, Mapping) else services}
+    try:
+        view = _StackView.model_validate({"domain": domain, "docker": docker})
+    except ValidationError as exc:
+        raise ConfigError(describe_config_error(exc)) from None
+    if "domain" in view.docker.model_fields_set:
+        return view.docker
+    # Validated above as the stack's domain; the copy only carries it into the docker settings.
+    return view.docker.model_copy(update={"domain": view.domain})

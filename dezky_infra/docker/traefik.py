@@ -8,10 +8,11 @@ plain HTTP on the `web` entrypoint to HTTPS on `websecure`.
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pulumi_docker as docker
 
-from .container import ContainerSpec, Healthcheck
+from .container import ContainerSpec, Healthcheck, PublishedPort
 from .settings import DockerSettings
 from .volumes import bind_mount
 
@@ -73,7 +74,7 @@ def tls_dynamic_config() -> str:
 
 
 def traefik_spec(settings: DockerSettings, public_hosts: Sequence[str]) -> ContainerSpec:
-    """The Traefik container, publishing the host's HTTP and HTTPS ports.
+    """The Traefik container, publishing the host's HTTP and HTTPS ports on the bind address.
 
     `public_hosts` become network aliases of Traefik, so a container that calls
     `https://auth.<domain>` reaches Traefik instead of its own loopback.
@@ -96,8 +97,8 @@ def traefik_spec(settings: DockerSettings, public_hosts: Sequence[str]) -> Conta
             f"--providers.file.filename={DYNAMIC_CONFIG_PATH}",
         ],
         ports=[
-            docker.ContainerPortArgs(internal=80, external=settings.ports.http),
-            docker.ContainerPortArgs(internal=443, external=settings.ports.https),
+            PublishedPort(internal=80, external=settings.ports.http),
+            PublishedPort(internal=443, external=settings.ports.https),
         ],
         mounts=[
             bind_mount(settings.docker_socket, "/var/run/docker.sock", read_only=True),
@@ -106,6 +107,8 @@ def traefik_spec(settings: DockerSettings, public_hosts: Sequence[str]) -> Conta
         ],
         uploads=[docker.ContainerUploadArgs(file=DYNAMIC_CONFIG_PATH, content=tls_dynamic_config())],
         extra_aliases=list(public_hosts),
-        healthcheck=Healthcheck(test=("CMD", "traefik", "healthcheck", "--ping"), start_period="10s"),
+        healthcheck=Healthcheck(
+            test=("CMD", "traefik", "healthcheck", "--ping"), start_period=timedelta(seconds=10)
+        ),
         wait_healthy=True,
     )

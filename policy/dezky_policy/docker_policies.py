@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Any
 
@@ -13,7 +14,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from .common import resource_policy
+from .common import config_strings, resource_policy, string_list_schema
 from .values import is_secret, is_unknown, known_str, plain, reveal, string_list
 
 CONTAINER = "docker:index/container:Container"
@@ -23,6 +24,8 @@ SENSITIVE_ENV_SUFFIXES = ("_SECRET", "_TOKEN", "_PASSWORD", "_KEY")
 AUTHENTIK_IMAGE_REPOSITORY = "ghcr.io/goauthentik/server"
 AUTHENTIK_ROLES = ("server", "worker")
 WEBSECURE = "websecure"
+ALLOW_ALL_INTERFACES_KEY = "allowAllInterfaces"
+BIND_ADDRESS_CONFIG_KEY = "dezky:docker.ports.bind_address"
 _ROUTER_LABEL = re.compile(r"^traefik\.http\.routers\.([^.]+)\.")
 
 
@@ -122,6 +125,39 @@ def _check_healthcheck_restart(
         report("container has no restart policy (restart is 'no'); use e.g. 'unless-stopped'", None)
 
 
+def _all_interfaces(ip: Any) -> str | None:
+    """How a port's `ip` means every interface ('0.0.0.0', '::', none at all), or None if it does not."""
+    if ip is None or ip == "":
+        return "no ip, which Docker binds to 0.0.0.0"
+    try:
+        unspecified = ipaddress.ip_address(ip).is_unspecified
+    except ValueError:
+        return None  # not an address: Docker refuses it, which is no exposure
+    return f"ip {ip!r}" if unspecified else None
+
+
+def _check_ports_bound(args: ResourceValidationArgs, props: dict[str, Any], report: ReportViolation) -> None:
+    """Why: a dev stack carries well-known dev secrets; on every interface the whole network reaches it."""
+    if args.name in config_strings(args.get_config(), ALLOW_ALL_INTERFACES_KEY, ()):
+        return
+    ports = reveal(props.get("ports"))
+    for port in ports if isinstance(ports, list) else []:
+        if not isinstance(port, dict) or any(is_unknown(value) for value in port.values()):
+            continue
+        how = _all_interfaces(port.get("ip"))
+        if how is None:
+            continue
+        external = port.get("external")
+        host_port = f"port {external}" if external is not None else "a random host port"
+        report(
+            f"{host_port} (container port {port.get('internal')}/{port.get('protocol', 'tcp')}) is published "
+            f"on every interface ({how}), so other machines on the network reach it; bind it to 127.0.0.1 "
+            f"(stack config {BIND_ADDRESS_CONFIG_KEY}), or list {args.name!r} in this policy's "
+            f"{ALLOW_ALL_INTERFACES_KEY} config",
+            None,
+        )
+
+
 def _check_authentik_images(args: StackValidationArgs, report: ReportViolation) -> None:
     """Why: server and worker share one database schema; two versions would migrate it both ways."""
     found: list[tuple[str, str, str]] = []  # (role, image, urn)
@@ -178,6 +214,19 @@ healthcheck_and_restart = resource_policy(
     enforcement_level=EnforcementLevel.ADVISORY,
     resource_types={CONTAINER},
     check=_check_healthcheck_restart,
+)
+
+ports_not_on_all_interfaces = resource_policy(
+    name="docker-ports-not-on-all-interfaces",
+    description="Containers publish host ports on one address (loopback by default), not on every interface.",
+    enforcement_level=EnforcementLevel.ADVISORY,
+    resource_types={CONTAINER},
+    check=_check_ports_bound,
+    config_schema=string_list_schema(
+        ALLOW_ALL_INTERFACES_KEY,
+        "Names of Container resources allowed to publish ports on every interface.",
+        (),
+    ),
 )
 
 authentik_same_image = StackValidationPolicy(

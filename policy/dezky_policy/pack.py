@@ -19,4 +19,5 @@ POLICIES: list[Policy] = [
     authentik.api_token_expiry,
     authentik.tls_verification_on,
     docker.healthcheck_and_restart,
+    docker.ports_not_on_all_interfaces,
 ]

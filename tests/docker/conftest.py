@@ -2,7 +2,15 @@
 
 import pytest
 
+from tests.conftest import Checkout
+
 from .harness import Deployment, run_stack
+
+
+@pytest.fixture(autouse=True)
+def _in_a_checkout(checkout: Checkout) -> Checkout:
+    """Every docker-layer test runs inside a monorepo checkout (``tests.conftest.checkout``)."""
+    return checkout
 
 
 @pytest.fixture

@@ -149,7 +149,8 @@ def run_stack(
 ) -> Deployment:
     """Install fresh mocks, run both phases, and wait until every registration is done.
 
-    Inputs default to the dev stack's settings and `secret_inputs()`.
+    Inputs default to the dev stack's settings and `secret_inputs()`. The default settings run
+    the apps from the monorepo around the working directory (the `checkout` fixture makes one).
     """
     mocks = RecordingMocks()
     pulumi.runtime.set_mocks(mocks, preview=False, monitor=RecordingMonitor(mocks))

@@ -3,71 +3,78 @@
 import pytest
 
 from dezky_infra.docker import AppSecrets, DockerSettings
+from tests.conftest import Checkout
 
 from .harness import CONTAINER, OCIS_CLIENT_ID, OCIS_ISSUER, PORTAL_ISSUER, VOLUME, Deployment, run_stack
 
+API_IMAGE = "ghcr.io/dezky/platform-api:1.2.3"
+PORTAL_IMAGE = "ghcr.io/dezky/portal:1.2.3"
+NODE_PROBE = (
+    "fetch('http://127.0.0.1:{port}{path}',{{redirect:'manual'}})"
+    ".then(r=>process.exit(r.status<500?0:1),()=>process.exit(1))"
+)
 
-def test_platform_api_in_image_mode(dev_stack: Deployment) -> None:
-    api = dev_stack.container("platform-api").inputs
-    assert api["image"] == "ghcr.io/dezky/platform-api:0.1.0"
-    assert api["name"] == "dezky-platform-api"
-    assert api["networksAdvanced"] == [{"name": "dezky-net", "aliases": ["platform-api"]}]
+
+def test_platform_api_runs_from_the_monorepo_by_default(dev_stack: Deployment, checkout: Checkout) -> None:
+    api = dev_stack.container("platform-api")
+    assert api.inputs["image"] == "node:22-alpine"
+    assert api.inputs["name"] == "dezky-platform-api"
+    assert api.inputs["networksAdvanced"] == [{"name": "dezky-net", "aliases": ["platform-api"]}]
+    assert api.inputs["command"] == ["sh", "-c", "npm install && exec npm run start:dev"]
+    assert api.inputs["workingDir"] == "/app"
+    source = str(checkout.monorepo / "services/platform-api")
+    assert api.inputs["mounts"] == [
+        {"type": "bind", "source": source, "target": "/app", "readOnly": False},
+        {"type": "volume", "source": "dezky_platform_api_node_modules", "target": "/app/node_modules"},
+    ]
+    assert dev_stack.of_type(VOLUME)["dezky-platform-api-node-modules"].inputs == {
+        "name": "dezky_platform_api_node_modules"
+    }
+    assert "dezky-platform-api-node-modules" in api.dependencies
     assert dev_stack.env("platform-api") == {
         "PORT": "3001",
         "AUTHENTIK_URL": "http://authentik-server:9000",
         "AUTHENTIK_API_TOKEN": "api-token-value",
     }
-    assert "command" not in api
-    assert "workingDir" not in api
-    assert api["mounts"] == []
-    assert api["healthcheck"]["tests"] == [
-        "CMD",
-        "node",
-        "-e",
-        "fetch('http://127.0.0.1:3001/health',{redirect:'manual'})"
-        ".then(r=>process.exit(r.status<500?0:1),()=>process.exit(1))",
-    ]
+    probe = NODE_PROBE.format(port=3001, path="/health")
+    assert api.inputs["healthcheck"]["tests"] == ["CMD", "node", "-e", probe]
     assert dev_stack.labels("platform-api") == {}, "platform-api is internal, not routed"
 
 
-def test_platform_api_in_dev_mode_mounts_source_and_node_modules(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> None:
-    source = tmp_path_factory.mktemp("platform-api")
-    stack = run_stack(
-        DockerSettings.model_validate({"platform_api": {"mode": "dev", "source_dir": str(source)}})
-    )
-    api = stack.container("platform-api")
-    assert api.inputs["image"] == "node:22-alpine"
-    assert api.inputs["command"] == ["sh", "-c", "npm install && exec npm run start:dev"]
-    assert api.inputs["workingDir"] == "/app"
-    assert api.inputs["mounts"] == [
-        {"type": "bind", "source": str(source), "target": "/app", "readOnly": False},
-        {"type": "volume", "source": "dezky_platform_api_node_modules", "target": "/app/node_modules"},
-    ]
-    assert stack.of_type(VOLUME)["dezky-platform-api-node-modules"].inputs == {
-        "name": "dezky_platform_api_node_modules"
-    }
-    assert "dezky-platform-api-node-modules" in api.dependencies
-    assert "dezky-portal-node-modules" not in stack.of_type(VOLUME), "portal stays in image mode"
-
-
-def test_portal_in_dev_mode_gets_its_own_node_modules(tmp_path_factory: pytest.TempPathFactory) -> None:
-    source = tmp_path_factory.mktemp("portal")
-    stack = run_stack(DockerSettings.model_validate({"portal": {"mode": "dev", "source_dir": str(source)}}))
-    portal = stack.container("portal").inputs
-    assert portal["command"] == ["sh", "-c", "npm install && exec npm run dev -- --host 0.0.0.0"]
-    assert portal["mounts"][1] == {
-        "type": "volume",
-        "source": "dezky_portal_node_modules",
-        "target": "/app/node_modules",
-    }
+def test_platform_api_in_image_mode_runs_the_release_without_source_or_volume(checkout: Checkout) -> None:
+    (checkout.monorepo / "services/platform-api").rmdir()
+    stack = run_stack(DockerSettings.model_validate({"platform_api": {"mode": "image", "image": API_IMAGE}}))
+    api = stack.container("platform-api").inputs
+    assert api["image"] == API_IMAGE
+    assert "command" not in api
+    assert "workingDir" not in api
+    assert api["mounts"] == []
     assert "dezky-platform-api-node-modules" not in stack.of_type(VOLUME)
+    assert "dezky-portal-node-modules" in stack.of_type(VOLUME), "portal stays in dev mode"
 
 
-def test_portal(dev_stack: Deployment) -> None:
+def test_an_app_source_dir_overrides_the_monorepo(tmp_path_factory: pytest.TempPathFactory) -> None:
+    source = tmp_path_factory.mktemp("portal")
+    stack = run_stack(DockerSettings.model_validate({"portal": {"source_dir": str(source)}}))
+    assert stack.container("portal").inputs["mounts"][0] == {
+        "type": "bind",
+        "source": str(source),
+        "target": "/app",
+        "readOnly": False,
+    }
+
+
+def test_portal_runs_from_the_monorepo_with_its_own_node_modules(
+    dev_stack: Deployment, checkout: Checkout
+) -> None:
     portal = dev_stack.container("portal")
-    assert portal.inputs["image"] == "ghcr.io/dezky/portal:0.1.0"
+    assert portal.inputs["image"] == "node:22-alpine"
+    assert portal.inputs["command"] == ["sh", "-c", "npm install && exec npm run dev -- --host 0.0.0.0"]
+    source = str(checkout.monorepo / "services/portal")
+    assert portal.inputs["mounts"] == [
+        {"type": "bind", "source": source, "target": "/app", "readOnly": False},
+        {"type": "volume", "source": "dezky_portal_node_modules", "target": "/app/node_modules"},
+    ]
     assert dev_stack.env("portal") == {
         "PORT": "3000",
         "NUXT_OIDC_CLIENT_ID": "portal",
@@ -85,6 +92,14 @@ def test_portal(dev_stack: Deployment) -> None:
         "traefik.http.services.portal.loadbalancer.server.port": "3000",
     }
     assert portal.inputs["networksAdvanced"] == [{"name": "dezky-net", "aliases": ["portal"]}]
+
+
+def test_portal_in_image_mode() -> None:
+    stack = run_stack(DockerSettings.model_validate({"portal": {"mode": "image", "image": PORTAL_IMAGE}}))
+    portal = stack.container("portal").inputs
+    assert portal["image"] == PORTAL_IMAGE
+    assert portal["mounts"] == []
+    assert "dezky-portal-node-modules" not in stack.of_type(VOLUME)
 
 
 def test_ocis(dev_stack: Deployment) -> None:
@@ -178,9 +193,14 @@ def test_ocis_on_without_its_inputs_fails_early() -> None:
 
 
 def test_apps_wait_for_the_platform(dev_stack: Deployment) -> None:
-    assert dev_stack.container("platform-api").dependencies == {"dezky-network", "dezky-authentik-server"}
+    assert dev_stack.container("platform-api").dependencies == {
+        "dezky-network",
+        "dezky-authentik-server",
+        "dezky-platform-api-node-modules",
+    }
     assert dev_stack.container("portal").dependencies == {
         "dezky-network",
+        "dezky-portal-node-modules",
         "dezky-platform-api",
         "dezky-authentik-server",
         "dezky-traefik",

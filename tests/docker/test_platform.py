@@ -28,6 +28,8 @@ def test_the_full_resource_graph(dev_stack: Deployment) -> None:
         (VOLUME, "dezky-authentik-custom-templates"),
         (VOLUME, "dezky-ocis-data"),
         (VOLUME, "dezky-ocis-config"),
+        (VOLUME, "dezky-platform-api-node-modules"),
+        (VOLUME, "dezky-portal-node-modules"),
         (CONTAINER, "dezky-postgres"),
         (CONTAINER, "dezky-authentik-server"),
         (CONTAINER, "dezky-authentik-worker"),
@@ -46,6 +48,8 @@ def test_network_and_volume_names(dev_stack: Deployment) -> None:
         "dezky_authentik_custom_templates",
         "dezky_ocis_data",
         "dezky_ocis_config",
+        "dezky_platform_api_node_modules",
+        "dezky_portal_node_modules",
     }
 
 
@@ -99,7 +103,7 @@ def test_authentik_server_and_worker_share_image_env_and_volumes(dev_stack: Depl
     assert server["mounts"] == worker["mounts"] == mounts
     for container in (server, worker):
         assert container["healthcheck"]["tests"] == ["CMD", "ak", "healthcheck"]
-        assert container["healthcheck"]["startPeriod"] == "60s"
+        assert container["healthcheck"]["startPeriod"] == "1m0s"
         assert container["wait"] is True
         assert container["shmSize"] == 512
 

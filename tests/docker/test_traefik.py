@@ -2,12 +2,15 @@
 
 import os
 import re
+from ipaddress import IPv4Address
 
 import pytest
 
+from dezky_infra.docker import DockerSettings
+from dezky_infra.docker.container import PublishedPort, published_ports
 from dezky_infra.docker.traefik import Route, tls_dynamic_config
 
-from .harness import Deployment
+from .harness import Deployment, run_stack
 
 
 def _as_dict(route: Route) -> dict[str, str]:
@@ -60,7 +63,10 @@ def test_traefik_container(dev_stack: Deployment) -> None:
         "--providers.docker.network=dezky-net",
         "--providers.file.filename=/etc/traefik/dynamic/tls.yml",
     ]
-    assert traefik["ports"] == [{"internal": 80, "external": 80}, {"internal": 443, "external": 443}]
+    assert traefik["ports"] == [
+        {"internal": 80, "external": 80, "ip": "127.0.0.1", "protocol": "tcp"},
+        {"internal": 443, "external": 443, "ip": "127.0.0.1", "protocol": "tcp"},
+    ]
     cert_dir = os.path.join(os.getcwd(), "certs")
     assert traefik["mounts"] == [
         {
@@ -102,3 +108,24 @@ def test_dynamic_config_makes_the_mkcert_certificate_the_default() -> None:
         "        certFile: /etc/traefik/certs/dezky.pem\n"
         "        keyFile: /etc/traefik/certs/dezky-key.pem\n"
     )
+
+
+def test_traefik_publishes_on_the_configured_bind_address() -> None:
+    settings = DockerSettings.model_validate({"ports": {"bind_address": "0:0:0:0:0:0:0:1", "https": 8443}})
+    ports = run_stack(settings).container("traefik").inputs["ports"]
+    assert ports == [
+        {"internal": 80, "external": 80, "ip": "::1", "protocol": "tcp"},
+        {"internal": 443, "external": 8443, "ip": "::1", "protocol": "tcp"},
+    ]
+
+
+def test_published_ports_come_in_the_order_the_provider_reads_them_back() -> None:
+    """The provider reads ports back sorted by container port, and `ports` is a list: keep that order."""
+    ports = published_ports(
+        [PublishedPort(internal=443, external=8443), PublishedPort(internal=80, external=8080)],
+        IPv4Address("127.0.0.1"),
+    )
+    assert [(p.internal, p.external, p.ip, p.protocol) for p in ports] == [
+        (80, 8080, "127.0.0.1", "tcp"),
+        (443, 8443, "127.0.0.1", "tcp"),
+    ]

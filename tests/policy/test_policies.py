@@ -324,14 +324,53 @@ def test_container_without_healthcheck_or_restart_is_reported() -> None:
     ]
 
 
+# -- advisory: ports published on every interface ------------------------------------------------
+def ports(*bindings: dict[str, Any]) -> dict[str, Any]:
+    return {"ports": [{"internal": 443, "external": 443, "protocol": "tcp", **b} for b in bindings]}
+
+
+def test_ports_bound_to_loopback_or_one_address_pass() -> None:
+    props = ports({"ip": "127.0.0.1"}, {"ip": "::1"}, {"ip": "192.168.1.20"})
+    assert run(dk.ports_not_on_all_interfaces, resource_args(CONTAINER, props)) == []
+    assert run(dk.ports_not_on_all_interfaces, resource_args(CONTAINER, {})) == []
+    unknown = ports({"ip": UNKNOWN_STRING_VALUE})
+    assert run(dk.ports_not_on_all_interfaces, resource_args(CONTAINER, unknown)) == []
+
+
+def test_ports_on_every_interface_are_reported() -> None:
+    props = ports({"ip": "0.0.0.0"}, {"ip": "::"}, {}, {"ip": "", "internal": 80, "external": 8080})  # noqa: S104
+    assert run(dk.ports_not_on_all_interfaces, resource_args(CONTAINER, props, name="traefik")) == [
+        "port 443 (container port 443/tcp) is published on every interface (ip '0.0.0.0'), "
+        "so other machines on the network reach it; bind it to 127.0.0.1 "
+        "(stack config dezky:docker.ports.bind_address), or list 'traefik' in this policy's "
+        "allowAllInterfaces config",
+        "port 443 (container port 443/tcp) is published on every interface (ip '::'), "
+        "so other machines on the network reach it; bind it to 127.0.0.1 "
+        "(stack config dezky:docker.ports.bind_address), or list 'traefik' in this policy's "
+        "allowAllInterfaces config",
+        "port 443 (container port 443/tcp) is published on every interface (no ip, which Docker binds "
+        "to 0.0.0.0), so other machines on the network reach it; bind it to 127.0.0.1 "
+        "(stack config dezky:docker.ports.bind_address), or list 'traefik' in this policy's "
+        "allowAllInterfaces config",
+        "port 8080 (container port 80/tcp) is published on every interface (no ip, which Docker binds "
+        "to 0.0.0.0), so other machines on the network reach it; bind it to 127.0.0.1 "
+        "(stack config dezky:docker.ports.bind_address), or list 'traefik' in this policy's "
+        "allowAllInterfaces config",
+    ]
+    allowed = resource_args(CONTAINER, props, name="traefik", config={"allowAllInterfaces": ["traefik"]})
+    assert run(dk.ports_not_on_all_interfaces, allowed) == []
+    assert dk.ports_not_on_all_interfaces.enforcement_level == EnforcementLevel.ADVISORY
+
+
 # -- the pack and its engine adapter --------------------------------------------------------------
 def test_the_pack_lists_every_policy_once_with_its_level() -> None:
     levels = {p.name: p.enforcement_level for p in POLICIES}
-    assert len(levels) == len(POLICIES) == 9
+    assert len(levels) == len(POLICIES) == 10
     assert sorted(n for n, level in levels.items() if level == EnforcementLevel.ADVISORY) == [
         "authentik-api-token-expiry",
         "authentik-tls-verification-on",
         "docker-healthcheck-and-restart",
+        "docker-ports-not-on-all-interfaces",
     ]
 
 
