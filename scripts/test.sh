@@ -5,6 +5,9 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 . scripts/setup.sh >/dev/null
+# The team-backend tests keep Pulumi state in a local S3-compatible server (versitygw, built once from
+# the Go module proxy into a cache); users of the program never need it.
+bash scripts/install-versitygw.sh >/dev/null
 
 echo "== ruff" >&2
 ruff check .

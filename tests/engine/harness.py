@@ -1,7 +1,8 @@
 """Drive the real Pulumi engine (Automation API + the CLI built by scripts/install-pulumi.sh).
 
-Each ``EngineProject`` is a temporary copy of the project's program with its own file backend, so a
-test never touches the developer's stacks or the repository's ``Pulumi.<stack>.yaml`` files. The
+Each ``EngineProject`` is a temporary copy of the project's program with its own file backend (or the
+``StateBackend`` a test passes, e.g. a bucket on a local S3 server), so a test never touches the
+developer's stacks or the repository's ``Pulumi.<stack>.yaml`` files. The
 engine runs the real ``__main__.py`` with the docker layer off, against a local authentik-compatible
 server; the dynamic providers run in the engine's provider process and reach it over loopback.
 """
@@ -43,6 +44,19 @@ def require_cli() -> str:
     return found
 
 
+@dataclass(frozen=True)
+class StateBackend:
+    """A state backend other than the default temp file backend, e.g. a bucket on a local S3 server.
+
+    ``files`` is the folder on this machine where the backend's objects land, so tests can scan the
+    state that was really written; ``env`` is what the engine needs to reach it (credentials).
+    """
+
+    url: str
+    files: Path
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
 @dataclass
 class OpLog:
     """Everything the engine printed for one operation, for the secret scan."""
@@ -67,23 +81,31 @@ class EngineProject:
         *,
         program: Path = REPO / "__main__.py",
         code: Path = REPO,
+        backend: StateBackend | None = None,
+        extra_env: Mapping[str, str] | None = None,
     ) -> None:
         """``program`` is the ``__main__.py`` to run (the real one by default); ``code`` is the checkout
-        whose ``dezky_infra`` is imported (the benchmark measures other revisions with it)."""
+        whose ``dezky_infra`` is imported (the benchmark measures other revisions with it).
+        ``backend`` replaces the temp file backend; ``extra_env`` (e.g. another passphrase) is added
+        to the engine's environment last."""
         require_cli()
         self.root = root
         self.work_dir = root / "project"
         self.work_dir.mkdir(parents=True)
-        backend = root / "state"
-        backend.mkdir()
-        self.backend = backend
+        state = root / "state"
+        if backend is None:
+            state.mkdir()
+        self.backend = state if backend is None else backend.files
         shutil.copy(program, self.work_dir / "__main__.py")
         (self.work_dir / "Pulumi.yaml").write_text(
             (REPO / "Pulumi.yaml").read_text().replace("virtualenv: .venv", f"virtualenv: {REPO / '.venv'}")
         )
-        self.env = engine_env(backend)
+        self.env = engine_env(state)
         if code != REPO:
             self.env["PYTHONPATH"] = f"{code}:{REPO}"
+        if backend is not None:
+            self.env.update({"PULUMI_BACKEND_URL": backend.url, **backend.env})
+        self.env.update(extra_env or {})
         self.logs: list[OpLog] = []
         self.stack = auto.create_stack(
             stack_name,
@@ -119,12 +141,13 @@ class EngineProject:
     def destroy(self) -> auto.DestroyResult:
         return self.stack.destroy(on_output=self._log(), show_secrets=False, color="never")
 
-    def cli(self, *args: str) -> str:
-        """Run the pulumi CLI itself in the project with the same offline environment."""
+    def cli(self, *args: str, env: Mapping[str, str] | None = None) -> str:
+        """Run the pulumi CLI itself in the project with the same offline environment (plus ``env``,
+        e.g. another backend's URL and credentials)."""
         result = subprocess.run(
             ["pulumi", *args, "--stack", self.stack.name, "--non-interactive"],
             cwd=self.work_dir,
-            env={**os.environ, **self.env},
+            env={**os.environ, **self.env, **(env or {})},
             capture_output=True,
             text=True,
             check=False,
