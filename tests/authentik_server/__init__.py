@@ -3,6 +3,12 @@
     from tests.authentik_server import AuthentikServer
     with AuthentikServer(bootstrap_token="tok", akadmin_password="pw") as srv:
         srv.url  # http://127.0.0.1:PORT
+        srv.advance_clock(61)  # OIDC codes/tokens expire without sleeping (clock.py)
+
+Besides the API it serves authentik's OIDC endpoints under /application/o/ (discovery, JWKS,
+authorize, token, userinfo, end-session) for the applications created through the API, with akadmin
+logging in through the flow executor. URLs and a token's ``iss`` are built from the request's Host and
+X-Forwarded-Proto, exactly like authentik behind a reverse proxy.
 
 Behaviour follows the transcripts recorded from a real authentik 2025.10.4
 (/work/shared/authentik-2025.10/); bodies are checked against the authentik_client models

@@ -12,7 +12,7 @@ import string
 from urllib.parse import urlsplit
 
 from tests.authentik_server.drf import ApiError
-from tests.authentik_server.state import Database, Session, now
+from tests.authentik_server.state import Database, Session, User, now
 from tests.authentik_server.web import SAFE_METHODS, Request
 
 SESSION_COOKIE = "authentik_session"
@@ -80,6 +80,28 @@ def authenticate(request: Request, db: Database) -> None:
     session.last_used = now()
     if request.method not in SAFE_METHODS:
         _enforce_csrf(request)
+
+
+def ensure_session(request: Request, db: Database) -> Session:
+    """The request's session, creating an anonymous one first (Django saves it on first write)."""
+    if request.session is None:
+        session = Session(
+            key=secrets.token_urlsafe(48),
+            last_ip=request.client_ip,
+            last_user_agent=request.headers.get("User-Agent", ""),
+        )
+        db.sessions[session.key] = session
+        request.session = session
+    return request.session
+
+
+def session_user(request: Request, db: Database) -> User | None:
+    """The active user the session cookie is logged in as (plain Django views: no token auth)."""
+    session = request.session
+    if session is None or session.user is None:
+        return None
+    user = db.users.get(session.user)
+    return user if user is not None and user.is_active else None
 
 
 def require_user(request: Request, db: Database, *, superuser: bool = True) -> None:
@@ -159,6 +181,7 @@ def _enforce_csrf(request: Request) -> None:
 def logged_in_session(db: Database, session: Session, user_pk: int) -> None:
     """Mark a flow session as authenticated (django.contrib.auth.login)."""
     session.user = user_pk
+    session.authenticated_at = db.clock.now()
     session.last_used = now()
     session.touch()
     user = db.users[user_pk]

@@ -4,6 +4,10 @@ The generated client (authentik-client 2025.10.4) is the machine-readable form o
 schema. Responses that do not fit it are server bugs (raised as ContractViolation); the only exceptions
 are the recorded cases in DEVIATIONS, where the real authentik returns what its own schema rejects.
 
+Plain Django views outside the API have no model, except the OIDC discovery document
+(OpenIDConnectConfiguration) and the flow executor's challenges: JWKS, token and userinfo bodies are
+checked by the replay of 25-28 only.
+
 Importing ``authentik_client`` runs its package ``__init__`` which builds every API class and model
 (~20 s). The loader below imports single model modules through temporary namespace stubs instead
 (~0.3 s), then removes the stubs so a later ordinary ``import authentik_client`` still works and reuses

@@ -2,8 +2,9 @@
 
 The recorded rows (flows, keypair, scope mappings, akadmin, "authentik Admins") live in
 ``seed_data.json`` with the values of the capture server, so lookups by slug/name/managed id return
-exactly what the transcripts show. The embedded outpost's service account is not in any transcript
-except as "pk 2" and a user count of 2; its details below are plausible stand-ins.
+exactly what the transcripts show; the self-signed keypair's certificate fields are replaced, when
+read, by those of the real key in oidc_keys.py. The embedded outpost's service account is not in any
+transcript except as "pk 2" and a user count of 2; its details below are plausible stand-ins.
 """
 
 from __future__ import annotations

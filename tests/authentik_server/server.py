@@ -28,7 +28,7 @@ from tests.authentik_server.auth import CSRF_COOKIE, DEVICE_COOKIE, SESSION_COOK
 from tests.authentik_server.faults import WRITE_METHODS, FaultReply, Faults
 from tests.authentik_server.routes import dispatch
 from tests.authentik_server.state import Database
-from tests.authentik_server.web import Request, Response
+from tests.authentik_server.web import Request, Response, is_secure
 
 _HOST = "127.0.0.1"
 _COOKIE_DATE = "%a, %d %b %Y %H:%M:%S GMT"
@@ -51,7 +51,9 @@ class Call:
         return self.method in WRITE_METHODS
 
 
-def _cookie(name: str, value: str, *, max_age: int | None, http_only: bool, secure: bool) -> str:
+def _cookie(
+    name: str, value: str, *, max_age: int | None, http_only: bool, same_site: str, secure: bool
+) -> str:
     """A Set-Cookie value in Django's attribute order."""
     parts = [f"{name}={value}"]
     if max_age is not None:
@@ -61,34 +63,59 @@ def _cookie(name: str, value: str, *, max_age: int | None, http_only: bool, secu
         parts.append("HttpOnly")
     if max_age is not None:
         parts.append(f"Max-Age={max_age}")
-    parts += ["Path=/", "SameSite=Lax"]
+    parts += ["Path=/", f"SameSite={same_site}"]
     if secure:
         parts.append("Secure")
     return "; ".join(parts)
 
 
 def _set_cookies(request: Request) -> list[tuple[str, str]]:
-    """Cookies the pipeline decided to send (device, csrf, then session, as authentik orders them)."""
+    """Cookies the pipeline decided to send (device, csrf, then session, as authentik orders them).
+
+    On a secure request (TLS, or X-Forwarded-Proto: https) the session cookie is "SameSite=None;
+    Secure" and the CSRF cookie gains Secure, while the device cookie never has Secure
+    (26-oidc-authorize-code-confidential); plain HTTP gives Lax and no Secure (20-flow-executor-login).
+    """
     secure = request.secure
+    session_same_site = "None" if secure else "Lax"
     headers = []
     if request.issue_device_cookie:
         headers.append(
             _cookie(
-                DEVICE_COOKIE, request.issue_device_cookie, max_age=2592000, http_only=False, secure=secure
+                DEVICE_COOKIE,
+                request.issue_device_cookie,
+                max_age=2592000,
+                http_only=False,
+                same_site="Lax",
+                secure=False,
             )
         )
     if request.issue_csrf_cookie:
         headers.append(
-            _cookie(CSRF_COOKIE, request.issue_csrf_cookie, max_age=31449600, http_only=False, secure=secure)
+            _cookie(
+                CSRF_COOKIE,
+                request.issue_csrf_cookie,
+                max_age=31449600,
+                http_only=False,
+                same_site="Lax",
+                secure=secure,
+            )
         )
     if request.issue_session_cookie and request.session is not None:
         headers.append(
-            _cookie(SESSION_COOKIE, request.session.key, max_age=None, http_only=True, secure=secure)
+            _cookie(
+                SESSION_COOKIE,
+                request.session.key,
+                max_age=None,
+                http_only=True,
+                same_site=session_same_site,
+                secure=secure,
+            )
         )
     elif request.stale_session_cookie:
         headers.append(
             f'{SESSION_COOKIE}=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/; '
-            f"SameSite=Lax{'; Secure' if secure else ''}"
+            f"SameSite={session_same_site}{'; Secure' if secure else ''}"
         )
     return [("Set-Cookie", value) for value in headers]
 
@@ -172,9 +199,10 @@ class _Handler(BaseHTTPRequestHandler):
             method=self.command,
             path=path,
             query=query,
+            query_string=split.query,
             headers=headers,
             body=body,
-            secure=owner.tls is not None,
+            secure=is_secure(self.headers, owner.tls is not None),
             client_ip=self.client_address[0],
         )
         response = owner._respond(request)
@@ -297,6 +325,20 @@ class AuthentikServer:
         with self.db.lock:
             self.db.clear()
             seed.populate(self.db, bootstrap_token=token, akadmin_password=password)
+
+    # --- time -----------------------------------------------------------------------------------
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the server's clock forward (OIDC code/token expiry and JWT times; see clock.py).
+
+        The offset survives wipe() and restarts: time does not run backwards.
+        """
+        self.db.clock.advance(seconds)
+
+    @property
+    def clock_offset(self) -> float:
+        """Seconds the server's clock is ahead of the wall clock."""
+        return self.db.clock.offset
 
     def _listen(self) -> None:
         httpd = _HTTPServer((_HOST, self._port), _Handler)

@@ -16,6 +16,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.authentik_server.clock import Clock
+
 _ALNUM = string.ascii_letters + string.digits
 _seq = itertools.count(1)
 
@@ -136,10 +138,55 @@ class Session(Row):
     user: int | None = None
     uuid: str = field(default_factory=new_uuid)
     flow: dict[str, Any] = field(default_factory=dict)  # flow-executor plan state
+    application_pre: str | None = None  # pk of the application an anonymous authorize asked for
+    authenticated_at: dt.datetime | None = None  # login time on the server clock (OIDC auth_time)
     last_ip: str = "127.0.0.1"
     last_user_agent: str = ""
     last_used: dt.datetime = field(default_factory=now)
     expires: dt.datetime = field(default_factory=lambda: now() + dt.timedelta(days=1))
+
+
+@dataclass(kw_only=True)
+class Grant(Row):
+    """authentik's BaseGrantModel: what authorization codes, access and refresh tokens share.
+
+    ``session`` is the uuid of the AuthenticatedSession the grant was issued in: authentik deletes a
+    session's grants with it (26-oidc-authorize-code-confidential: tokens die with their session).
+    """
+
+    provider: int
+    user: int
+    session: str
+    scope: list[str]
+    expires: dt.datetime  # on the server clock
+    auth_time: dt.datetime
+
+
+@dataclass(kw_only=True)
+class AuthorizationCode(Grant):
+    """authentik_providers_oauth2.AuthorizationCode (single use; deleted when redeemed)."""
+
+    code: str
+    nonce: str | None = None
+    code_challenge: str | None = None
+    code_challenge_method: str | None = None
+
+
+@dataclass(kw_only=True)
+class AccessToken(Grant):
+    """authentik_providers_oauth2.AccessToken; ``token`` is the signed JWT itself."""
+
+    token: str
+    sub: str
+    nonce: str | None = None
+
+
+@dataclass(kw_only=True)
+class RefreshToken(Grant):
+    """authentik_providers_oauth2.RefreshToken (opaque); a rotated token stays, revoked."""
+
+    token: str
+    revoked: bool = False
 
 
 @dataclass(kw_only=True)
@@ -168,14 +215,18 @@ class Database:
     tokens: dict[str, Token] = field(default_factory=dict)
     sessions: dict[str, Session] = field(default_factory=dict)  # by cookie value
     reputation: dict[str, ReputationScore] = field(default_factory=dict)
+    authorization_codes: dict[str, AuthorizationCode] = field(default_factory=dict)  # by code
+    access_tokens: dict[str, AccessToken] = field(default_factory=dict)  # by JWT
+    refresh_tokens: dict[str, RefreshToken] = field(default_factory=dict)  # by token
     config: dict[str, Any] = field(default_factory=dict)
     autocomplete: dict[str, Any] = field(default_factory=dict)
     # ApplicationViewSet.list's per-user page cache: (user pk, page) -> (stored at, application pks)
     app_list_cache: dict[tuple[int, int], tuple[dt.datetime, list[str]]] = field(default_factory=dict)
     next_provider_pk: int = 1
+    clock: Clock = field(default_factory=Clock)  # OIDC expiry and JWT times (see clock.py)
 
     def clear(self) -> None:
-        """Drop every row (the lock stays the same object)."""
+        """Drop every row (the lock and the clock stay the same objects)."""
         for table in (
             self.users,
             self.groups,
@@ -187,6 +238,9 @@ class Database:
             self.tokens,
             self.sessions,
             self.reputation,
+            self.authorization_codes,
+            self.access_tokens,
+            self.refresh_tokens,
             self.config,
             self.autocomplete,
             self.app_list_cache,
@@ -213,6 +267,18 @@ class Database:
     def application_for_provider(self, provider_pk: int) -> Application | None:
         """The application bound to a provider (one-to-one)."""
         return next((a for a in self.applications.values() if a.fields.get("provider") == provider_pk), None)
+
+    def live_session(self, session_uuid: str) -> Session | None:
+        """The authenticated, unexpired session with this uuid (grants are only valid while it lives)."""
+        moment = now()
+        return next(
+            (
+                s
+                for s in self.sessions.values()
+                if s.uuid == session_uuid and s.user is not None and s.expires > moment
+            ),
+            None,
+        )
 
     def new_num_pk(self) -> int:
         """Groups carry a random, unique integer num_pk besides their UUID."""

@@ -139,7 +139,9 @@ def test_tls(tmp_path: Path) -> None:
             httpx.get(srv.url.replace("https", "http") + "/-/health/live/")  # plain HTTP on the TLS port
         assert httpx.get(srv.url + "/-/health/live/", verify=context).status_code == 200
         with contextlib.closing(login(srv.url, verify=context)) as session:
-            assert all(cookie.secure for cookie in session.cookies.jar)
+            # over HTTPS the session and CSRF cookies are Secure, the device cookie is not (26)
+            secure = {cookie.name: cookie.secure for cookie in session.cookies.jar}
+            assert secure == {"authentik_session": True, "authentik_csrf": True, "authentik_device": False}
             csrf = session.cookies["authentik_csrf"]
             headers = {"X-authentik-CSRF": csrf}
             body = {"identifier": "tls-token"}

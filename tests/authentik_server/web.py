@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import html
 import json
 from dataclasses import dataclass, field
 from email.message import Message
 from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
+from string import Template
 from typing import Any
+from urllib.parse import parse_qs
 
 from tests.authentik_server.drf import ApiError
 from tests.authentik_server.state import Session, User
@@ -17,6 +20,7 @@ JSON_PLAIN = "application/json"  # Django JsonResponse (flow executor, OIDC disc
 HTML = "text/html; charset=utf-8"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _NOT_FOUND_PAGE = Path(__file__).with_name("not_found.html")
+_ERROR_PAGE = Path(__file__).with_name("oauth_error.html")  # authentik's if/error.html
 
 
 @dataclass
@@ -28,12 +32,13 @@ class Request:
     query: dict[str, list[str]]
     headers: Message
     body: bytes
-    secure: bool
+    secure: bool  # Django's is_secure(): TLS, or X-Forwarded-Proto: https (see is_secure below)
+    query_string: str = ""  # the raw query as sent (Django's get_full_path() keeps its escaping)
     params: dict[str, str] = field(default_factory=dict)  # path parameters filled in by the router
     user: User | None = None
     session: Session | None = None  # the session the cookie points at (may be anonymous)
     via_session: bool = False  # authenticated through the session cookie (CSRF applies)
-    stale_session_cookie: bool = False
+    stale_session_cookie: bool = False  # send a deletion cookie (stale cookie, or a logout)
     client_ip: str = "127.0.0.1"
     issue_session_cookie: bool = False  # (re-)send authentik_session with the response
     issue_csrf_cookie: str | None = None  # a new authentik_csrf value to send
@@ -49,6 +54,22 @@ class Request:
         """First value of a query parameter."""
         values = self.query.get(name)
         return values[0] if values else None
+
+    def form(self) -> dict[str, str]:
+        """Django's request.POST for urlencoded bodies (last value wins); {} for JSON and the rest.
+
+        multipart/form-data is not parsed (OAuth2 clients send urlencoded forms).
+        """
+        media_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if media_type != "application/x-www-form-urlencoded":
+            return {}
+        fields = parse_qs(self.body.decode("utf-8", "replace"), keep_blank_values=True)
+        return {name: values[-1] for name, values in fields.items()}
+
+    @property
+    def full_path(self) -> str:
+        """Django's get_full_path(): the path plus the raw query string."""
+        return f"{self.path}?{self.query_string}" if self.query_string else self.path
 
     @property
     def cookies(self) -> dict[str, str]:
@@ -72,6 +93,18 @@ class Request:
             return json.loads(self.body.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ApiError(400, {"detail": f"JSON parse error - {_orjson_style(exc, self.body)}"}) from exc
+
+
+def is_secure(headers: Message, tls: bool) -> bool:
+    """Django's request.is_secure() under authentik's SECURE_PROXY_SSL_HEADER.
+
+    A present X-Forwarded-Proto decides alone (only a first value of "https" counts); without it the
+    connection's own scheme does. X-Forwarded-Host is never read (25-oidc-discovery-jwks).
+    """
+    forwarded = headers.get("X-Forwarded-Proto")
+    if forwarded is not None:
+        return forwarded.split(",", 1)[0].strip() == "https"
+    return tls
 
 
 def _orjson_style(exc: Exception, body: bytes) -> str:
@@ -119,6 +152,19 @@ def no_content() -> Response:
 def html_not_found() -> Response:
     """Django's 404 page (authentik renders it for every unknown path, /api/v3/ included)."""
     return Response(404, content_type=HTML, raw=_NOT_FOUND_PAGE.read_bytes())
+
+
+def html_error_page(title: str, message: str, status: int = 400) -> Response:
+    """authentik's bad_request_message(): the full flow-style HTML page with a title and a message."""
+    page = Template(_ERROR_PAGE.read_text()).substitute(
+        title=html.escape(title), message=html.escape(message)
+    )
+    return Response(status, content_type=HTML, raw=page.encode("utf-8"))
+
+
+def redirect(location: str, headers: list[tuple[str, str]] | None = None) -> Response:
+    """Django's HttpResponseRedirect: 302, empty text/html body."""
+    return Response(302, content_type=HTML, raw=b"", headers=[("Location", location), *(headers or [])])
 
 
 def error_response(exc: ApiError) -> Response:

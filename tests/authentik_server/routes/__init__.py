@@ -10,6 +10,10 @@ from tests.authentik_server.routes import (
     groups,
     lookups,
     meta,
+    oidc_authorize,
+    oidc_discovery,
+    oidc_token,
+    oidc_userinfo,
     providers,
     sessions,
     tokens,
@@ -29,14 +33,36 @@ ROUTES: tuple[Route, ...] = (
     *tokens.ROUTES,
     *sessions.ROUTES,
     *flow_executor.ROUTES,
+    *oidc_authorize.ROUTES,
+    *oidc_token.ROUTES,
+    *oidc_userinfo.ROUTES,
+    *oidc_discovery.ROUTES,
+    *oidc_discovery.ROOT_ROUTES,  # /application/o/<slug>/ last, as in authentik's urlconf
 )
 
 
+_DJANGO_METHOD_ORDER = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+
+def _allow(routes: list[Route]) -> str:
+    """Django View._allowed_methods(): the view's methods, HEAD with GET, OPTIONS always."""
+    methods = set().union(*(r.methods for r in routes)) | {"OPTIONS"}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(m for m in _DJANGO_METHOD_ORDER if m in methods)
+
+
 def dispatch(request: Request, db: Database) -> Response:
-    """Route, authenticate, authorise and run one request (caller holds the database lock)."""
-    matching = [r for r in ROUTES if r.pattern.match(request.path)]
-    if not matching:
+    """Route, authenticate, authorise and run one request (caller holds the database lock).
+
+    Like Django's URL resolver, the first pattern that matches the path picks the view; the routes
+    sharing that pattern then pick the method (so GET /application/o/token/ is the token view's 405,
+    not the /application/o/<slug>/ redirect: 28-oidc-errors).
+    """
+    first = next((r for r in ROUTES if r.pattern.match(request.path)), None)
+    if first is None:
         return html_not_found()
+    matching = [r for r in ROUTES if r.pattern.pattern == first.pattern.pattern]
     method = "GET" if request.method == "HEAD" else request.method
     chosen = next((r for r in matching if method in r.methods), None)
     access = chosen.access if chosen else matching[0].access
@@ -46,7 +72,10 @@ def dispatch(request: Request, db: Database) -> Response:
             authenticate(request, db)
         if chosen is None:
             if access is Access.PUBLIC:
-                return Response(405, content_type=HTML, raw=b"")
+                allow = [("Allow", _allow(matching))]
+                if request.method == "OPTIONS":  # django.views.View.options()
+                    return Response(200, content_type=HTML, raw=b"", headers=allow)
+                return Response(405, content_type=HTML, raw=b"", headers=allow)
             if access is Access.API:
                 require_user(request, db)
             raise ApiError(405, {"detail": f'Method "{request.method}" not allowed.'})

@@ -36,7 +36,7 @@ _CACHE_TTL = dt.timedelta(hours=24)
 _NOT_FOUND = "No Application matches the given query."
 
 
-def _launch_url(db: Database, app: Application) -> str | None:
+def launch_url(db: Database, app: Application) -> str | None:
     """Application.get_launch_url(): meta_launch_url, else the provider's guess from its first redirect."""
     if app.fields["meta_launch_url"]:
         return str(app.fields["meta_launch_url"])
@@ -63,7 +63,7 @@ def app_json(db: Database, app: Application, provider_view_of: Application | Non
         "backchannel_providers_obj": [
             generic_json(db, db.providers[pk]) for pk in f["backchannel_providers"] if pk in db.providers
         ],
-        "launch_url": _launch_url(db, app),
+        "launch_url": launch_url(db, app),
         "open_in_new_tab": f["open_in_new_tab"],
         "meta_launch_url": f["meta_launch_url"],
         "meta_icon": None,

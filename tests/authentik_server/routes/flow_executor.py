@@ -1,9 +1,18 @@
-"""The flow executor for default-authentication-flow: identification -> password -> MFA -> login.
+"""The flow executor (/api/v3/flows/executor/<slug>/) and the default-flow entry points.
 
-Every call goes to /api/v3/flows/executor/<slug>/?query=...; stage progress lives in the session.
-Solved stages answer 302 back to the same URL; a wrong password is a 200 with ``response_errors``;
-the last GET logs in (new session key, CSRF and device cookies) and answers ``xak-flow-redirect``
-(20-flow-executor-login). Only this flow is modelled; other flow slugs are 404.
+Three flows are modelled; stage progress (the "plan") lives in the session:
+- default-authentication-flow: identification -> password -> MFA -> login. Solved stages answer 302
+  back to the same URL; a wrong password is a 200 with ``response_errors``; the last GET logs in (new
+  session key, CSRF and device cookies) and answers ``xak-flow-redirect`` (20-flow-executor-login).
+  ``to`` is the ``next`` that the executor's ``query=`` parameter carried when the plan started, so a
+  login that began at authorize ends back at the authorize URL, and the identification challenge
+  names that application in ``application_pre`` (26-oidc-authorize-code-confidential);
+- default-invalidation-flow (the brand's logout): the user_logout stage ends the authentik session
+  (its OIDC tokens die with it) and clears the cookie (26, 27, 28);
+- default-provider-invalidation-flow (what end-session plans): only ak-stage-session-end, the
+  authentik session stays (26).
+Other flow slugs are 404. ``/flows/-/default/<designation>/`` sends a browser to the brand's flow
+interface, dropping a pending plan of another flow.
 """
 
 from __future__ import annotations
@@ -11,16 +20,23 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from tests.authentik_server import drf
-from tests.authentik_server.auth import logged_in_session, new_csrf_secret
+from tests.authentik_server.auth import ensure_session, logged_in_session, new_csrf_secret, session_user
 from tests.authentik_server.drf import ApiError, not_found
+from tests.authentik_server.routes.applications import launch_url
 from tests.authentik_server.routes.base import Access, route
-from tests.authentik_server.state import Database, ReputationScore, Session, new_uuid, now
-from tests.authentik_server.web import HTML, JSON_PLAIN, Request, Response
+from tests.authentik_server.state import Database, ReputationScore, Session, User, new_uuid, now
+from tests.authentik_server.web import JSON_PLAIN, Request, Response, html_not_found, redirect
 
 FLOW_SLUG = "default-authentication-flow"
+LOGOUT_FLOW = "default-invalidation-flow"
+PROVIDER_LOGOUT_FLOW = "default-provider-invalidation-flow"
+# The default brand's flows (30-brands): /flows/-/default/<designation>/ resolves through them.
+BRAND_FLOWS = {"authentication": FLOW_SLUG, "invalidation": LOGOUT_FLOW}
+BRAND_NAME = "authentik"
+_DEFAULT_AVATAR = "/static/dist/assets/images/user_default.png"
 _ERROR_CODES = {
     drf.REQUIRED: "required",
     drf.NOT_NULL: "null",
@@ -33,13 +49,26 @@ _STAGE_MODELS = {
 }
 
 
-def _flow_info(flow: dict[str, Any]) -> dict[str, Any]:
+def _flow_info(flow: dict[str, Any], title: str | None = None) -> dict[str, Any]:
     return {
-        "title": flow["title"],
+        "title": title if title is not None else flow["title"],
         "background": flow["background"],
         "cancel_url": "/flows/-/cancel/",
         "layout": flow["layout"],
     }
+
+
+def _challenge_response(body: dict[str, Any], model: str) -> Response:
+    return Response(200, body, content_type=JSON_PLAIN, model=model)
+
+
+def _flow_redirect(to: str) -> Response:
+    return _challenge_response({"component": "xak-flow-redirect", "to": to}, "RedirectChallenge")
+
+
+def _application_pre(db: Database, session: Session) -> str | None:
+    app = db.applications.get(session.application_pre) if session.application_pre else None
+    return str(app.fields["name"]) if app else None
 
 
 def _challenge(
@@ -55,10 +84,13 @@ def _challenge(
         if errors:
             body["response_errors"] = errors
         body.update(
+            {"user_fields": ["email", "username"], "password_fields": False, "allow_show_password": False}
+        )
+        application = _application_pre(db, session)
+        if application is not None:
+            body["application_pre"] = application
+        body.update(
             {
-                "user_fields": ["email", "username"],
-                "password_fields": False,
-                "allow_show_password": False,
                 "flow_designation": flow["designation"],
                 "captcha_stage": None,
                 "primary_action": "Log in",
@@ -75,17 +107,16 @@ def _challenge(
         body.update(
             {
                 "pending_user": session.flow["pending_user"],
-                "pending_user_avatar": user.avatar if user else "/static/dist/assets/images/user_default.png",
+                "pending_user_avatar": user.avatar if user else _DEFAULT_AVATAR,
                 "allow_show_password": False,
             }
         )
-    return Response(200, body, content_type=JSON_PLAIN, model=_STAGE_MODELS[stage][1])
+    return _challenge_response(body, _STAGE_MODELS[stage][1])
 
 
 def _redirect_here(request: Request) -> Response:
     query = urlencode(request.query, doseq=True)
-    location = f"{request.path}?{query}" if request.query else request.path
-    return Response(302, content_type=HTML, raw=b"", headers=[("Location", location)])
+    return redirect(f"{request.path}?{query}" if request.query else request.path)
 
 
 def _response_errors(exc: ApiError) -> dict[str, list[dict[str, str]]]:
@@ -107,18 +138,16 @@ def _reputation(db: Database, identifier: str, ip: str, delta: int) -> None:
     row.touch()
 
 
-def _ensure_session(request: Request, db: Database) -> Session:
-    if request.session is None:
-        session = Session(
-            key=secrets.token_urlsafe(48),
-            last_ip=request.client_ip,
-            last_user_agent=request.headers.get("User-Agent", ""),
-        )
-        db.sessions[session.key] = session
-        request.session = session
-    if request.session.flow.get("slug") != FLOW_SLUG:
-        request.session.flow = {"slug": FLOW_SLUG, "stage": "identification", "pending_user": None}
-    return request.session
+def _next_from_query(request: Request) -> str:
+    """The ``next`` inside the executor's ``query=`` parameter (authentik's SESSION_KEY_GET)."""
+    values = parse_qs(request.param("query") or "", keep_blank_values=True).get("next")
+    return values[-1] if values else "/"
+
+
+def _plan(request: Request, session: Session, slug: str, **state: Any) -> None:
+    """Start a plan for ``slug`` unless one is pending; the plan remembers ``next`` from its start."""
+    if session.flow.get("slug") != slug:
+        session.flow = {"slug": slug, "next": _next_from_query(request), **state}
 
 
 def _solve(request: Request, db: Database, session: Session, flow: dict[str, Any]) -> Response:
@@ -143,44 +172,120 @@ def _solve(request: Request, db: Database, session: Session, flow: dict[str, Any
     return _redirect_here(request)
 
 
-def _login(request: Request, db: Database, session: Session) -> Response:
-    """UserLoginStage: cycle the session key, log in, finish the flow with a redirect challenge."""
+def _done(flow: dict[str, Any], user: User | None, to: str) -> Response:
+    """The executor's _flow_done(): redirect to ``next``, refusing an absolute URL."""
+    if not urlsplit(to).netloc:
+        return _flow_redirect(to)
+    body = {
+        "flow_info": _flow_info(flow),
+        "component": "ak-stage-access-denied",
+        "pending_user": user.username if user else "",
+        "pending_user_avatar": user.avatar if user else _DEFAULT_AVATAR,
+        "error_message": "Invalid next URL",
+    }
+    return _challenge_response(body, "AccessDeniedChallenge")
+
+
+def _login(request: Request, db: Database, session: Session, flow: dict[str, Any]) -> Response:
+    """UserLoginStage: cycle the session key, log in, finish the flow."""
     user = db.user_by_username(session.flow["pending_user"])
     assert user is not None
+    to = session.flow["next"]
     del db.sessions[session.key]
     session.key = secrets.token_urlsafe(48)
     session.uuid = new_uuid()
     session.flow = {}
+    session.application_pre = None
     db.sessions[session.key] = session
     logged_in_session(db, session, user.pk)
     _reputation(db, user.username, request.client_ip, 1)
     request.issue_device_cookie = secrets.token_urlsafe(32)
     request.issue_csrf_cookie = new_csrf_secret()
-    return Response(
-        200, {"component": "xak-flow-redirect", "to": "/"}, content_type=JSON_PLAIN, model="RedirectChallenge"
-    )
+    return _done(flow, user, to)
 
 
-def execute(request: Request, db: Database) -> Response:
-    """GET/POST /api/v3/flows/executor/{slug}/."""
-    flow = next((f for f in db.flows.values() if f["slug"] == request.params["slug"]), None)
-    if flow is None or flow["slug"] != FLOW_SLUG:
-        raise not_found("No Flow matches the given query.")
-    session = _ensure_session(request, db)
+def _authentication(request: Request, db: Database, flow: dict[str, Any]) -> Response:
+    """default-authentication-flow (see the module docstring)."""
+    session = ensure_session(request, db)
+    _plan(request, session, FLOW_SLUG, stage="identification", pending_user=None)
     request.issue_session_cookie = True
-    session.last_used = now()
-    session.expires = now() + dt.timedelta(days=1)
     stage = session.flow["stage"]
     if stage == "mfa":  # authenticator validation: no devices, not_configured_action=skip
         session.flow["stage"] = "login"
         return _redirect_here(request)
     if stage == "login":
-        return _login(request, db, session)
+        return _login(request, db, session, flow)
     if request.method == "POST":
         return _solve(request, db, session, flow)
     return _challenge(db, session, flow)
 
 
+def _logout(request: Request, db: Database, flow: dict[str, Any]) -> Response:
+    """default-invalidation-flow: UserLogoutStage flushes the session, the cookie is deleted (26)."""
+    to = _next_from_query(request)
+    user = session_user(request, db)
+    session = request.session
+    if session is not None:
+        db.sessions.pop(session.key, None)
+        request.session = None
+        request.stale_session_cookie = True
+    return _done(flow, user, to)
+
+
+def _session_end(request: Request, db: Database, flow: dict[str, Any]) -> Response:
+    """default-provider-invalidation-flow: ak-stage-session-end for the planned application (26)."""
+    session = ensure_session(request, db)
+    _plan(request, session, PROVIDER_LOGOUT_FLOW, stage="session-end", application=None)
+    request.issue_session_cookie = True
+    user = session_user(request, db)
+    app = db.applications.get(session.flow.get("application") or "")
+    title = flow["title"] % {"app": app.fields["name"]} if app else None
+    body: dict[str, Any] = {
+        "flow_info": _flow_info(flow, title),
+        "component": "ak-stage-session-end",
+        "pending_user": user.username if user else "AnonymousUser",
+        "pending_user_avatar": user.avatar if user else _DEFAULT_AVATAR,
+    }
+    if app is not None:
+        body["application_name"] = app.fields["name"]
+        body["application_launch_url"] = launch_url(db, app)
+    body["invalidation_flow_url"] = f"/if/flow/{LOGOUT_FLOW}/"
+    body["brand_name"] = BRAND_NAME
+    return _challenge_response(body, "SessionEndChallenge")
+
+
+_RUNNERS = {FLOW_SLUG: _authentication, LOGOUT_FLOW: _logout, PROVIDER_LOGOUT_FLOW: _session_end}
+
+
+def execute(request: Request, db: Database) -> Response:
+    """GET/POST /api/v3/flows/executor/{slug}/."""
+    flow = next((f for f in db.flows.values() if f["slug"] == request.params["slug"]), None)
+    runner = _RUNNERS.get(flow["slug"]) if flow else None
+    if flow is None or runner is None:
+        raise not_found("No Flow matches the given query.")
+    if request.session is not None:
+        request.session.last_used = now()
+        request.session.expires = now() + dt.timedelta(days=1)
+    return runner(request, db, flow)
+
+
+def to_default_flow(request: Request, db: Database) -> Response:
+    """GET /flows/-/default/{designation}/ (ToDefaultFlow): 302 to the brand flow's interface.
+
+    A pending plan of another flow is dropped, which writes the session (Set-Cookie; 26).
+    """
+    slug = BRAND_FLOWS.get(request.params["designation"])
+    if slug is None:
+        return html_not_found()
+    session = request.session
+    if session is not None and session.flow and session.flow.get("slug") != slug:
+        session.flow = {}
+        request.issue_session_cookie = True
+    pairs = [(name, value) for name, values in request.query.items() for value in values]
+    return redirect(f"/if/flow/{slug}/" + (f"?{urlencode(pairs)}" if pairs else ""))
+
+
 ROUTES = [
     route("GET POST", r"/api/v3/flows/executor/(?P<slug>[^/]+)/", execute, Access.ANONYMOUS),
+    route("GET", r"/flows/-/default/(?P<designation>[a-z_]+)/", to_default_flow, Access.PUBLIC),
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.authentik_server import listing
+from tests.authentik_server import listing, oidc_keys
 from tests.authentik_server.drf import not_found
 from tests.authentik_server.routes.base import route
 from tests.authentik_server.state import Database
@@ -40,9 +40,20 @@ def flow_detail(request: Request, db: Database) -> Response:
     return ok(dict(flow), "Flow")
 
 
+def _keypair_items(db: Database) -> list[listing.Item]:
+    """The keypair rows; the seeded self-signed one shows its real certificate (oidc_keys.py)."""
+    rows = {
+        pk: {**row, **oidc_keys.signing_key().keypair_facts()}
+        if row["name"] == oidc_keys.KEYPAIR_NAME
+        else row
+        for pk, row in db.keypairs.items()
+    }
+    return _items(rows)
+
+
 def keypair_list(request: Request, db: Database) -> Response:
     """GET crypto/certificatekeypairs/ (?name= exact, ?has_key=)."""
-    items = listing.exact(request, _items(db.keypairs), ("name", "managed"))
+    items = listing.exact(request, _keypair_items(db), ("name", "managed"))
     items = listing.boolean(request, items, "has_key", lambda d: bool(d["private_key_available"]))
     items = listing.search(request, items, (lambda d: d["name"],))
     items = listing.order(request, items, ("name",), ("name", "cert_expiry"))

@@ -1,4 +1,4 @@
-"""providers/oauth2/ (CRUD, setup_urls, used_by), providers/all/ and the OIDC discovery document."""
+"""providers/oauth2/ (CRUD, setup_urls, used_by) and providers/all/ (OIDC endpoints: routes/oidc_*.py)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import Any
 
 from tests.authentik_server import drf, listing
 from tests.authentik_server.drf import FieldRules, not_found
-from tests.authentik_server.routes.base import Access, route
+from tests.authentik_server.routes.base import route
 from tests.authentik_server.state import Application, Database, OAuth2Provider, random_id
 from tests.authentik_server.validators import canonical, domainless_url, duration, existing, unique
-from tests.authentik_server.web import JSON_PLAIN, Request, Response, html_not_found, no_content, ok
+from tests.authentik_server.web import Request, Response, no_content, ok
 
 COMPONENT = "ak-provider-oauth2-form"
 DEFAULTS: dict[str, Any] = {
@@ -33,11 +33,6 @@ DEFAULTS: dict[str, Any] = {
     "jwt_federation_providers": [],
 }
 _NOT_FOUND = "No OAuth2Provider matches the given query."
-_BASE_CLAIMS = ["sub", "iss", "aud", "exp", "iat", "auth_time", "acr", "amr", "nonce"]
-_SCOPE_CLAIMS = {
-    "email": ["email", "email_verified"],
-    "profile": ["name", "given_name", "preferred_username", "nickname", "groups"],
-}
 
 
 def generic_json(db: Database, provider: OAuth2Provider, app: Application | None = None) -> dict[str, Any]:
@@ -86,7 +81,10 @@ def provider_json(db: Database, provider: OAuth2Provider) -> dict[str, Any]:
             )
         }
     )
-    body["redirect_uris"] = [dict(entry) for entry in f["redirect_uris"]]
+    # RedirectURISerializer's field order, whatever order the client sent (25)
+    body["redirect_uris"] = [
+        {"matching_mode": e["matching_mode"], "url": e["url"]} for e in f["redirect_uris"]
+    ]
     body.update({key: f[key] for key in ("logout_uri", "logout_method", "sub_mode", "issuer_mode")})
     body["jwt_federation_sources"] = list(f["jwt_federation_sources"])
     body["jwt_federation_providers"] = list(f["jwt_federation_providers"])
@@ -169,11 +167,26 @@ def retrieve(request: Request, db: Database) -> Response:
     return ok(provider_json(db, _get(request, db)), "OAuth2Provider")
 
 
+def _set_many(current: list[Any], wanted: list[Any]) -> list[Any]:
+    """Django's ManyRelatedManager.set(): kept rows keep their place, new ones are appended.
+
+    The relation lists in through-table order (26[26] PATCHes an added mapping in the middle and gets
+    it back last).
+    """
+    wanted_keys = [canonical(pk) for pk in wanted]
+    kept = [pk for pk in current if canonical(pk) in wanted_keys]
+    kept_keys = {canonical(pk) for pk in kept}
+    added = [pk for pk, key in zip(wanted, wanted_keys, strict=True) if key not in kept_keys]
+    return kept + list(dict.fromkeys(added))
+
+
 def update(request: Request, db: Database) -> Response:
     """PUT (all required fields) or PATCH; omitted fields keep their values (the secret included)."""
     provider = _get(request, db)
     model = "OAuth2ProviderRequest" if request.method == "PUT" else "PatchedOAuth2ProviderRequest"
     data = drf.validate(model, request.json(), _rules(db, provider.pk))
+    if "property_mappings" in data:
+        data["property_mappings"] = _set_many(provider.fields["property_mappings"], data["property_mappings"])
     provider.fields.update(data)
     provider.touch()
     return ok(provider_json(db, provider), "OAuth2Provider")
@@ -270,65 +283,6 @@ def all_list(request: Request, db: Database) -> Response:
     return ok(listing.page_body(request, [i.data for i in items]), "PaginatedProviderList")
 
 
-def discovery(request: Request, db: Database) -> Response:
-    """GET /application/o/{slug}/.well-known/openid-configuration (a plain Django JSON view)."""
-    app = db.application_by_slug(request.params["slug"])
-    provider = db.providers.get(app.fields["provider"]) if app and app.fields.get("provider") else None
-    if app is None or provider is None:
-        return html_not_found()
-    base = request.base_url
-    app_base = f"{base}/application/o/{app.fields['slug']}"
-    scopes = [
-        db.scope_mappings[pk]["scope_name"]
-        for pk in provider.fields["property_mappings"]
-        if pk in db.scope_mappings
-    ]
-    claims = list(_BASE_CLAIMS)
-    for scope in ("email", "profile"):
-        if scope in scopes:
-            claims += _SCOPE_CLAIMS[scope]
-    body = {
-        "issuer": f"{base}/" if provider.fields["issuer_mode"] == "global" else f"{app_base}/",
-        "authorization_endpoint": f"{base}/application/o/authorize/",
-        "token_endpoint": f"{base}/application/o/token/",
-        "userinfo_endpoint": f"{base}/application/o/userinfo/",
-        "end_session_endpoint": f"{app_base}/end-session/",
-        "introspection_endpoint": f"{base}/application/o/introspect/",
-        "revocation_endpoint": f"{base}/application/o/revoke/",
-        "device_authorization_endpoint": f"{base}/application/o/device/",
-        "backchannel_logout_supported": True,
-        "backchannel_logout_session_supported": True,
-        "response_types_supported": [
-            "code",
-            "id_token",
-            "id_token token",
-            "code token",
-            "code id_token",
-            "code id_token token",
-        ],
-        "response_modes_supported": ["query", "fragment", "form_post"],
-        "jwks_uri": f"{app_base}/jwks/",
-        "grant_types_supported": [
-            "authorization_code",
-            "refresh_token",
-            "implicit",
-            "client_credentials",
-            "password",
-            "urn:ietf:params:oauth:grant-type:device_code",
-        ],
-        "id_token_signing_alg_values_supported": ["RS256" if provider.fields["signing_key"] else "HS256"],
-        "subject_types_supported": ["public"],
-        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
-        "acr_values_supported": ["goauthentik.io/providers/oauth2/default"],
-        "scopes_supported": scopes,
-        "request_parameter_supported": False,
-        "claims_supported": claims,
-        "claims_parameter_supported": False,
-        "code_challenge_methods_supported": ["plain", "S256"],
-    }
-    return Response(200, body, content_type=JSON_PLAIN, model="OpenIDConnectConfiguration")
-
-
 _DETAIL = r"/api/v3/providers/oauth2/(?P<pk>[^/]+)/"
 ROUTES = [
     route("GET", r"/api/v3/providers/oauth2/", provider_list),
@@ -340,7 +294,4 @@ ROUTES = [
     route("GET", _DETAIL + "used_by/", used_by),
     route("GET", r"/api/v3/providers/all/", all_list),
     route("GET", r"/api/v3/providers/all/(?P<pk>[^/]+)/", all_retrieve),
-    route(
-        "GET", r"/application/o/(?P<slug>[^/]+)/\.well-known/openid-configuration", discovery, Access.PUBLIC
-    ),
 ]
