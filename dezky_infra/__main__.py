@@ -2,16 +2,23 @@
 
 Commands:
   env        write the stack's outputs (client ids, issuers, secrets) into a ``.env`` file
+  verify     log in to every OIDC client of the stack, as a browser and its consumer would
+  review     ``pulumi preview --diff`` of a stack with the docker layer on, without a Docker daemon
   workspace  print the environment pulumi needs for a stack (backend, passphrase file) as exports
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 
-from dezky_infra import env_cli, workspace
-
-COMMANDS = {"env": env_cli.main, "workspace": workspace.main}
+COMMANDS = {
+    "env": "dezky_infra.env_cli",
+    "verify": "dezky_infra.verify",
+    "review": "dezky_infra.review",
+    "workspace": "dezky_infra.workspace",
+}
+"""Each command's module (imported when used: ``review`` loads pulumi_docker, the others do not)."""
 
 
 def main(argv: list[str]) -> int:
@@ -19,7 +26,8 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] not in COMMANDS:
         print(__doc__.strip(), file=sys.stderr)
         return 2
-    return COMMANDS[argv[0]](argv[1:])
+    command: int = importlib.import_module(COMMANDS[argv[0]]).main(argv[1:])
+    return command
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ so on a fresh authentik the token exists before anything else is written.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 
@@ -27,6 +28,22 @@ class OidcClient:
 
     provider: OAuth2Provider
     application: Application
+    redirect_uris: tuple[str, ...]
+    """The URIs the consumer sends users back to (strict), as declared."""
+    public: bool
+    """A public client (a browser app) authenticates with PKCE and no secret."""
+    env_prefix: str
+    """The consumer's ``.env`` keys are ``<prefix>_CLIENT_ID``, ``_CLIENT_SECRET``, ``_ISSUER``."""
+
+    def description(self) -> dict[str, pulumi.Input[Any]]:
+        """What ``verify`` needs to log in as this client's consumer (stack output ``oidc_clients``)."""
+        return {
+            "client_id": self.provider.client_id,
+            "issuer": self.application.issuer,
+            "redirect_uris": list(self.redirect_uris),
+            "public": self.public,
+            "env_prefix": self.env_prefix,
+        }
 
 
 @dataclass(frozen=True)
@@ -73,6 +90,7 @@ def create_dev_objects(
         app_name="Dezky Portal",
         slug="dezky-portal",
         launch_url=f"https://{cfg.host('app')}/",
+        env_prefix="PORTAL_OIDC",
         opts=after_token,
     )
     ocis = (
@@ -86,6 +104,7 @@ def create_dev_objects(
             app_name="OCIS Files",
             slug="ocis",
             launch_url=f"https://{cfg.host('files')}/",
+            env_prefix="OCIS_OIDC",
             opts=after_token,
         )
         if cfg.ocis_enabled
@@ -117,6 +136,7 @@ def _oidc_client(
     app_name: str,
     slug: str,
     launch_url: str,
+    env_prefix: str,
     opts: pulumi.ResourceOptions,
 ) -> OidcClient:
     """A provider with the stack's flows, key and scopes, and the application bound to it."""
@@ -141,4 +161,4 @@ def _oidc_client(
         public_url=cfg.public_url,
         opts=opts,
     )
-    return OidcClient(provider, application)
+    return OidcClient(provider, application, redirect_urls, client_type == "public", env_prefix)

@@ -108,6 +108,8 @@ class DezkyStack(pulumi.ComponentResource):
         )
         pulumi.export("portal_oidc_issuer", objects.portal.application.issuer)
         pulumi.export("tenant_groups", [group.pk for group in objects.tenant_groups])
+        clients = {"portal": objects.portal, **({"ocis": objects.ocis} if objects.ocis is not None else {})}
+        pulumi.export("oidc_clients", {key: client.description() for key, client in clients.items()})
         if objects.ocis is not None:
             pulumi.export("files_url", f"https://{cfg.host('files')}")
             pulumi.export("ocis_oidc_client_id", objects.ocis.provider.client_id)

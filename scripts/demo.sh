@@ -2,7 +2,8 @@
 # The main job on a machine without Docker: the real program, through the real Pulumi engine, with
 # the docker layer off, against the local authentik-compatible test server (a fresh authentik with
 # no API token, only akadmin's bootstrap password). It runs `pulumi up`, shows the outputs (secrets
-# stay hidden), writes a .env from them, runs a no-op preview and destroys the stack again.
+# stay hidden), writes a .env from them, proves that SSO works for every OIDC client (`verify`: a real
+# authorization-code login per redirect URI), runs a no-op preview and destroys the stack again.
 # Everything lives in a temporary folder, removed at the end.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -29,6 +30,8 @@ cd "$work/project"
 pulumi stack init demo >/dev/null
 pulumi config set dockerEnabled false >/dev/null
 pulumi config set authentikUrl "$(cat "$work/server.url")" >/dev/null
+# No Traefik here: browsers (and verify) reach this authentik directly, so that is its public URL too.
+pulumi config set authentikPublicUrl "$(cat "$work/server.url")" >/dev/null
 printf '%s' "$password" | pulumi config set --secret authentikBootstrapPassword >/dev/null
 python -c 'import secrets; print(secrets.token_urlsafe(36), end="")' | pulumi config set --secret authentikToken >/dev/null
 pulumi config set --path 'tenants[0].slug' acme >/dev/null
@@ -38,5 +41,6 @@ pulumi up --yes --skip-preview
 pulumi stack output
 (cd "$repo" && python -m dezky_infra env --stack demo --cwd "$work/project" --file "$work/demo.env")
 echo "demo: .env written ($(stat -c %a "$work/demo.env")): $(cut -d= -f1 "$work/demo.env" | grep -v '^#' | tr '\n' ' ')" >&2
+(cd "$repo" && python -m dezky_infra verify --stack demo --cwd "$work/project" --env-file "$work/demo.env")
 pulumi preview --expect-no-changes
 pulumi destroy --yes --skip-preview

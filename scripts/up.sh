@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: set up (idempotent), create the stack's secrets if missing, `pulumi up` the whole
-# Dezky dev stack, then write the services' .env from the stack outputs.
+# Dezky dev stack, write the services' .env from the stack outputs, then prove that SSO works for every
+# OIDC client (`python -m dezky_infra verify`: a real login per redirect URI, exit 1 naming the fix).
 # Usage: scripts/up.sh [stack]   (default: dev). Needs a Docker engine and the mkcert files named in
 # Pulumi.<stack>.yaml (scripts/certs.sh makes them); with dezky:dockerEnabled=false it configures the
 # authentik at authentikUrl. Where the user chose no Pulumi backend or passphrase, the project's local
@@ -14,3 +15,4 @@ eval "$exports"
 bash scripts/init-stack.sh "$stack"
 pulumi up --yes --stack "$stack" --non-interactive
 python -m dezky_infra env --stack "$stack" --file .env
+python -m dezky_infra verify --stack "$stack" --env-file .env

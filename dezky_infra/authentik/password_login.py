@@ -25,9 +25,12 @@ class PasswordLoginError(AuthentikError):
     """The flow executor did not end in a logged-in session."""
 
 
-def login_with_password(client: AuthentikClient) -> None:
+def login_with_password(client: AuthentikClient, flow: str = AUTHENTICATION_FLOW, query: str = "") -> str:
     """Log ``client.settings.username`` in with the bootstrap password and switch the client to the session.
 
+    ``flow`` and ``query`` are what a browser's flow interface would use: the API's login takes the
+    default flow and no query; an OIDC authorize hands over its own (``next=<authorize URL>``, the
+    brand's flow). Returns where the flow sends the browser next (``xak-flow-redirect``'s ``to``).
     Raises ``PasswordLoginError`` naming the stage that stopped the login (never the password).
     """
     settings = client.settings
@@ -37,14 +40,14 @@ def login_with_password(client: AuthentikClient) -> None:
     password = settings.bootstrap_password.get_secret_value()
     # authentik authenticates a Bearer header even on the anonymous executor: a refused token would 403.
     client.use_session()
-    path = f"flows/executor/{AUTHENTICATION_FLOW}/"
-    params = {"query": ""}
+    path = f"flows/executor/{flow}/"
+    params = {"query": query}
     try:
         # While authentik starts (blueprints not applied yet) the flow does not exist: 404 is "not ready".
         response = client.send("GET", path, params=params, also_retry=frozenset({404}))
     except AuthentikUnavailableError as exc:
         raise AuthentikUnavailableError(
-            f"authentik is not ready to log in: its login flow `{AUTHENTICATION_FLOW}` is not there "
+            f"authentik is not ready to log in: its login flow `{flow}` is not there "
             f"(authentik makes it on first start; {exc})"
         ) from None
     for _ in range(MAX_STEPS):
@@ -52,9 +55,7 @@ def login_with_password(client: AuthentikClient) -> None:
             response = client.send("GET", path, params=params)
             continue
         if response.status_code != 200:
-            raise PasswordLoginError(
-                f"authentik's login flow `{AUTHENTICATION_FLOW}` answered HTTP {response.status_code}"
-            )
+            raise PasswordLoginError(f"authentik's login flow `{flow}` answered HTTP {response.status_code}")
         challenge: dict[str, Any] = response.json()
         component = challenge.get("component")
         if challenge.get("response_errors"):
@@ -70,7 +71,7 @@ def login_with_password(client: AuthentikClient) -> None:
             )
         if component == "xak-flow-redirect":
             client.use_session()
-            return
+            return str(challenge.get("to") or "/")
         answer: dict[str, Any] = {"component": component}
         if component == "ak-stage-identification":
             answer["uid_field"] = settings.username
@@ -80,10 +81,8 @@ def login_with_password(client: AuthentikClient) -> None:
             answer["password"] = password
         else:
             raise PasswordLoginError(
-                f"authentik's login flow `{AUTHENTICATION_FLOW}` stopped at stage `{component}`, which "
+                f"authentik's login flow `{flow}` stopped at stage `{component}`, which "
                 "dezky-infra cannot answer (MFA or a custom stage?); create the API token by hand instead"
             )
         response = client.send("POST", path, json=answer, params=params)
-    raise PasswordLoginError(
-        f"authentik's login flow `{AUTHENTICATION_FLOW}` did not finish in {MAX_STEPS} steps"
-    )
+    raise PasswordLoginError(f"authentik's login flow `{flow}` did not finish in {MAX_STEPS} steps")
