@@ -293,8 +293,10 @@ class Verifier:
         got: dict[str, Any] = {}
 
         def login() -> str:
+            first = not self.logged_in
             got["code"] = self.authorize_code(discovery["authorization_endpoint"], params, redirect_uri)
-            return f"{self.client.settings.username} logged in; the code and state came back to that URI"
+            how = f"logged in as {self.client.settings.username}" if first else "the same session (SSO)"
+            return f"{how}; the code and state came back to that URI"
 
         if not self.record(name, f"login via {redirect_uri}", login):
             return
