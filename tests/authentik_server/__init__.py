@@ -8,7 +8,9 @@
 Besides the API it serves authentik's OIDC endpoints under /application/o/ (discovery, JWKS,
 authorize, token, userinfo, end-session) for the applications created through the API, with akadmin
 logging in through the flow executor. URLs and a token's ``iss`` are built from the request's Host and
-X-Forwarded-Proto, exactly like authentik behind a reverse proxy.
+X-Forwarded-Proto, exactly like authentik behind a reverse proxy. Each request also gets a brand from
+its Host (brands.py; core/brands/ manages them): it picks the default login and logout flows and its
+``attributes.settings.locale`` translates the recorded messages (i18n.py).
 
 Behaviour follows the transcripts recorded from a real authentik 2025.10.4
 (/work/shared/authentik-2025.10/); bodies are checked against the authentik_client models

@@ -1,10 +1,13 @@
 """Django REST framework behaviour: request validation with DRF's error shapes and messages.
 
 Type checks come from the authentik_client request model (so nothing the schema rejects gets in);
-pydantic's errors are rewritten into the exact strings DRF would produce. Semantic checks (existing
-pks, uniqueness, regexes...) are supplied per resource as field validators, run in DRF's order:
-``pre`` (model validators such as UniqueValidator), then the field's own constraints (max length,
-slug regex), then ``post`` (the serializer's ``validate_<field>``), then one object-level check.
+pydantic's errors are rewritten into the exact strings DRF would produce. Where a transcript shows
+DRF accepting more than the schema (a brand's numeric domain or ``default: "yes"``, 30-brands), the
+field's ``parse`` applies DRF's coercion first. Semantic checks (existing pks, uniqueness,
+regexes...) are supplied per resource as field validators, run in DRF's order: ``pre`` (model
+validators such as UniqueValidator), then the field's own constraints (max length, slug regex), then
+``post`` (the serializer's ``validate_<field>``), then one object-level check. DRF's messages are
+i18n.Message values, so a brand's locale can translate them.
 """
 
 from __future__ import annotations
@@ -20,13 +23,14 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from tests.authentik_server import contract
+from tests.authentik_server.i18n import Message
 
-REQUIRED = "This field is required."
-NOT_NULL = "This field may not be null."
-BLANK = "This field may not be blank."
-SLUG = 'Enter a valid "slug" consisting of letters, numbers, underscores or hyphens.'
-JSON_DICT = "Value must be a dictionary, and not have any duplicate keys."
-DATETIME = (
+REQUIRED = Message("This field is required.")
+NOT_NULL = Message("This field may not be null.")
+BLANK = Message("This field may not be blank.")
+SLUG = Message('Enter a valid "slug" consisting of letters, numbers, underscores or hyphens.')
+JSON_DICT = Message("Value must be a dictionary, and not have any duplicate keys.")
+DATETIME = Message(
     "Datetime has wrong format. Use one of these formats instead: "
     "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."
 )
@@ -48,6 +52,25 @@ def not_found(detail: str = "Not found.") -> ApiError:
     return ApiError(404, {"detail": detail})
 
 
+def uuid_pk(raw: str) -> str:
+    """A UUID path parameter in canonical form; a malformed one is DRF's bare "Not found."
+
+    (Django's UUIDField raises a ValidationError, which get_object_or_404 turns into Http404.)
+    """
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError:
+        raise not_found() from None
+
+
+def by_uuid(rows: Mapping[str, _Row], raw: str, model: str) -> _Row:
+    """get_object_or_404 on a UUID pk: malformed -> "Not found.", missing -> "No <model> matches ..."."""
+    row = rows.get(uuid_pk(raw))
+    if row is None:
+        raise not_found(f"No {model} matches the given query.")
+    return row
+
+
 def invalid(errors: Mapping[str, Any]) -> ApiError:
     """400 with a field -> messages body."""
     return ApiError(400, dict(errors))
@@ -64,14 +87,49 @@ def invalid_pk(value: Any) -> str:
 
 
 Validator = Callable[[Any], list[str]]
+_Row = typing.TypeVar("_Row")
+_TRUE = frozenset({"t", "T", "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON", "1", 1})
+_FALSE = frozenset(
+    {"f", "F", "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF", "0", 0}
+)
 
 
 @dataclass(frozen=True)
 class FieldRules:
-    """Semantic validators for one serializer field (each returns error messages, [] when fine)."""
+    """Semantic validators for one serializer field (each returns error messages, [] when fine).
+
+    ``parse`` is DRF's to_internal_value where it accepts more than the request model's strict type
+    (char_input, boolean_input); it runs first, on non-null values. Fields without it keep the
+    schema's strictness.
+    """
 
     pre: tuple[Validator, ...] = ()
     post: tuple[Validator, ...] = ()
+    parse: Callable[[Any], Any] | None = None
+
+
+def char_input(value: Any) -> Any:
+    """CharField.to_internal_value: numbers become text, surrounding whitespace is trimmed.
+
+    Anything else (a bool, a list ...) is left for the model to refuse ("Not a valid string.").
+    """
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return value
+    return str(value).strip()
+
+
+def boolean_input(value: Any) -> Any:
+    """BooleanField.to_internal_value: "yes", "on", 1 ... are true; unknown values are left to refuse."""
+    if isinstance(value, bool):
+        return value
+    try:
+        if value in _TRUE:
+            return True
+        if value in _FALSE:
+            return False
+    except TypeError:  # unhashable (a list or an object)
+        pass
+    return value
 
 
 _MESSAGES: dict[str, str] = {
@@ -105,7 +163,7 @@ def _message(error: Mapping[str, Any], annotation: Any) -> str:
         return SLUG
     template = _MESSAGES.get(kind, "Invalid value.")
     ctx = error.get("ctx") or {}
-    return template.format(value=value, type=drf_type(value), max_length=ctx.get("max_length"))
+    return Message(template.format(value=value, type=drf_type(value), max_length=ctx.get("max_length")))
 
 
 def _null_problems(cls: type[BaseModel], data: Mapping[str, Any]) -> dict[str, str]:
@@ -168,7 +226,8 @@ def validate(
         message = f"Invalid data. Expected a dictionary, but got {drf_type(data)}."
         raise invalid({"non_field_errors": [message]})
     cls = contract.model(model_name)
-    known = {k: v for k, v in data.items() if k in cls.model_fields}
+    rules = rules or {}
+    known = {k: _parsed(rules.get(k), v) for k, v in data.items() if k in cls.model_fields}
     by_field: dict[str, list[Mapping[str, Any]]] = {}
     try:
         cls.model_validate(known)
@@ -176,7 +235,6 @@ def validate(
         for error in exc.errors():
             by_field.setdefault(str(error["loc"][0]), []).append(error)
     nulls = _null_problems(cls, known)
-    rules = rules or {}
     errors: dict[str, Any] = {}
     for name in cls.model_fields:
         if name in nulls:
@@ -210,6 +268,12 @@ def validate(
     if object_check is not None:
         object_check(known)
     return known
+
+
+def _parsed(rule: FieldRules | None, value: Any) -> Any:
+    if rule is None or rule.parse is None or value is None:
+        return value
+    return rule.parse(value)
 
 
 def _canonical_uuids(annotation: Any, value: Any) -> Any:

@@ -43,7 +43,7 @@ _HEX32 = re.compile(r"^[0-9a-f]{32}$")
 _FINGERPRINT = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2})+$")
 _SENTRY_TRACE = re.compile(r'<meta name="sentry-trace" content="[^"]*" />')
 _JAR_LABEL = re.compile(r"^\[(?P<jar>[^\]]+?)(?: session)?\]")
-_VOLATILE_IDS = frozenset({"pk", "num_pk", "uuid"})
+_VOLATILE_IDS = frozenset({"pk", "num_pk", "uuid", "brand_uuid"})
 # values that are ours alone and are learned on first sight: the user's OIDC subject, session ids,
 # random token uids, key material and certificate fingerprints (fresh instance, fresh key)
 _LEARNED = frozenset(
@@ -64,7 +64,11 @@ _TIMESTAMPS = frozenset(
 _INT_ID_KEYS = frozenset(
     {"pk", "num_pk", "provider", "user", "users", "backchannel_providers", "jwt_federation_providers"}
 )
-_UNORDERED_LISTS = frozenset({"system_permissions"})  # a set on the server: the order differs per instance
+# Lists whose order the server does not define: system_permissions is a set (the order differs per
+# instance); discovery's scopes_supported comes from a ScopeMapping query without ORDER BY, so the
+# same three mappings, sent in the same order, list as openid, email, profile in 25[4] and as
+# profile, email, openid in 31[18].
+_UNORDERED_LISTS = frozenset({"system_permissions", "scopes_supported"})
 _JWT_TIMES = ("exp", "iat", "auth_time")
 _COOKIE_PLACEHOLDERS = {
     "<session cookie>": "authentik_session",
@@ -293,6 +297,14 @@ class Replayer:
         else:
             payload = json.dumps(self._body(body)).encode()
         return self._request(request["method"], self._path(request["path"]), headers, payload)
+
+    def delete(self, path: str) -> int:
+        """An API DELETE the capture made without recording it; ``path`` in transcript values.
+
+        Returns the status (the caller insists on 204).
+        """
+        headers = {"Authorization": f"Bearer {self.api_token}"}
+        return self._request("DELETE", self._path(path), headers, None).status
 
     def login(self, jar_name: str, headers: dict[str, str]) -> None:
         """A headless password login through the flow executor into the named jar (made current).

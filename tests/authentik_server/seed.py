@@ -4,7 +4,8 @@ The recorded rows (flows, keypair, scope mappings, akadmin, "authentik Admins") 
 ``seed_data.json`` with the values of the capture server, so lookups by slug/name/managed id return
 exactly what the transcripts show; the self-signed keypair's certificate fields are replaced, when
 read, by those of the real key in oidc_keys.py. The embedded outpost's service account is not in any
-transcript except as "pk 2" and a user count of 2; its details below are plausible stand-ins.
+transcript except as "pk 2" and a user count of 2; its details below are plausible stand-ins. The
+shipped default brand (30-brands) is built here, its flows looked up by slug.
 """
 
 from __future__ import annotations
@@ -16,11 +17,19 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tests.authentik_server.state import Database, Group, Token, User, new_uuid, now
+from tests.authentik_server.brands import DEFAULTS as BRAND_DEFAULTS
+from tests.authentik_server.state import Brand, Database, Group, Token, User, new_uuid, now
 
 AKADMIN_PK = 6
 OUTPOST_USER_PK = 2
 BOOTSTRAP_TOKEN_IDENTIFIER = "authentik-bootstrap-token"
+DEFAULT_BRAND_UUID = "e7012909-3d95-4ac9-8732-4e02e0d6fee2"  # as recorded (30-brands [0]); random per install
+# the "Default - Brand" blueprint's flows, by slug (30-brands notes, SHIPPED STATE)
+_DEFAULT_BRAND_FLOWS = {
+    "flow_authentication": "default-authentication-flow",
+    "flow_invalidation": "default-invalidation-flow",
+    "flow_user_settings": "default-user-settings-flow",
+}
 _DATA_FILE = Path(__file__).with_name("seed_data.json")
 
 
@@ -75,6 +84,16 @@ def _outpost_account() -> User:
     )
 
 
+def _default_brand(db: Database) -> Brand:
+    """The shipped brand: domain authentik-default, default true, the default flows (30-brands [0])."""
+    by_slug = {str(flow["slug"]): pk for pk, flow in db.flows.items()}
+    flows = {field: by_slug[slug] for field, slug in _DEFAULT_BRAND_FLOWS.items()}
+    return Brand(
+        pk=DEFAULT_BRAND_UUID,
+        fields={**BRAND_DEFAULTS, "domain": "authentik-default", "default": True, **flows},
+    )
+
+
 def populate(db: Database, *, bootstrap_token: str | None, akadmin_password: str) -> None:
     """Fill an empty database with the seed (caller holds the lock)."""
     data = copy.deepcopy(_data())
@@ -83,6 +102,8 @@ def populate(db: Database, *, bootstrap_token: str | None, akadmin_password: str
     db.flows.update({f["pk"]: f for f in data["flows"]})
     db.keypairs.update({k["pk"]: k for k in data["keypairs"]})
     db.scope_mappings.update({m["pk"]: m for m in data["scope_mappings"]})
+    brand = _default_brand(db)
+    db.brands[brand.pk] = brand
     for user in (_outpost_account(), _akadmin(akadmin_password)):
         db.users[user.pk] = user
     admins = data["admin_group"]

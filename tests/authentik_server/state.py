@@ -44,6 +44,19 @@ def new_uuid() -> str:
     return str(uuid.uuid4())
 
 
+def jsonb(value: Any) -> Any:
+    """A JSON value as PostgreSQL's jsonb reads it back: object keys shortest first, then bytewise.
+
+    A write's response echoes the object as sent; later reads see this order (30-brands [14] vs [15]).
+    """
+    if isinstance(value, dict):
+        ordered = sorted(value, key=lambda k: (len(k.encode()), k.encode()))
+        return {k: jsonb(value[k]) for k in ordered}
+    if isinstance(value, list):
+        return [jsonb(v) for v in value]
+    return value
+
+
 @dataclass(kw_only=True)
 class Row:
     """Common bookkeeping for stored rows."""
@@ -104,6 +117,14 @@ class OAuth2Provider(Row):
 @dataclass(kw_only=True)
 class Application(Row):
     """authentik_core.Application; ``fields`` holds the writable API fields (provider included)."""
+
+    pk: str
+    fields: dict[str, Any]
+
+
+@dataclass(kw_only=True)
+class Brand(Row):
+    """authentik_brands.Brand; ``pk`` is the brand_uuid, ``fields`` holds the writable API fields."""
 
     pk: str
     fields: dict[str, Any]
@@ -212,6 +233,7 @@ class Database:
     scope_mappings: dict[str, dict[str, Any]] = field(default_factory=dict)
     providers: dict[int, OAuth2Provider] = field(default_factory=dict)
     applications: dict[str, Application] = field(default_factory=dict)
+    brands: dict[str, Brand] = field(default_factory=dict)
     tokens: dict[str, Token] = field(default_factory=dict)
     sessions: dict[str, Session] = field(default_factory=dict)  # by cookie value
     reputation: dict[str, ReputationScore] = field(default_factory=dict)
@@ -235,6 +257,7 @@ class Database:
             self.scope_mappings,
             self.providers,
             self.applications,
+            self.brands,
             self.tokens,
             self.sessions,
             self.reputation,

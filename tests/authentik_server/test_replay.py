@@ -36,12 +36,14 @@ PLAN = schedule(MOVED) if transcript_files() else {}
 _26 = "26-oidc-authorize-code-confidential.json"
 _28 = "28-oidc-errors.json"
 
-# Files 25-29 come from a second, fresh authentik (README, "Fidelity caveats"): learned values start
-# over at the first exchange of SECOND_INSTANCE, and its seed pks are aliased to this server's seed
-# rows, found by (table, field, value). The flows are the ones the project sets (25's notes; the
-# invalidation flow is the one end-session redirects to in 26[35]); the scope mappings are in the
-# order 25[0] sends them, which discovery lists as openid, email, profile (25[4]); 26[26] labels the
-# fourth one offline_access.
+# Files 25-31 come from a second, fresh authentik (README, "Fidelity caveats"; 30's notes: "the same
+# fresh-token instance as files 25-29", 31's: "continues file 30 on the same instance"): learned values
+# start over at the first exchange of SECOND_INSTANCE, and its seed pks are aliased to this server's
+# seed rows, found by (table, field, value). The first two flows are the ones the project sets (25's
+# notes; the invalidation flow is the one end-session redirects to in 26[35]); the next three are the
+# default brand's flows (30's notes, SHIPPED STATE) and 30[83] labels the last one
+# default-source-authentication. The scope mappings are in the order 25[0] sends them, which
+# discovery lists as openid, email, profile (25[4]); 26[26] labels the fourth one offline_access.
 SECOND_INSTANCE = "25-oidc-discovery-jwks.json"
 SECOND_INSTANCE_SEED: dict[str, tuple[str, str, str]] = {
     "f2ad7f58-ef99-48e6-82b9-41daba7e5d81": (
@@ -50,6 +52,10 @@ SECOND_INSTANCE_SEED: dict[str, tuple[str, str, str]] = {
         "default-provider-authorization-implicit-consent",
     ),
     "13832d77-3121-43e5-8abf-e766147fed60": ("flows", "slug", "default-provider-invalidation-flow"),
+    "9b99b984-d227-4de5-be1a-2305d0df324d": ("flows", "slug", "default-authentication-flow"),
+    "a2659135-6ffd-4062-8534-b98d1117d6cf": ("flows", "slug", "default-invalidation-flow"),
+    "13d5d533-15ab-4915-ab78-1d47b73d74bd": ("flows", "slug", "default-user-settings-flow"),
+    "827dd193-8e66-4235-975d-cabe499c9678": ("flows", "slug", "default-source-authentication"),
     "e9e2dedd-264a-4b50-97a7-95e292cb2c78": ("keypairs", "name", "authentik Self-signed Certificate"),
     "107ee005-b23c-49e2-ba5a-dea86835666e": ("scope_mappings", "scope_name", "openid"),
     "94ac95b4-53ff-42e7-8299-085dba85a21c": ("scope_mappings", "scope_name", "email"),
@@ -60,6 +66,20 @@ SECOND_INSTANCE_SEED: dict[str, tuple[str, str, str]] = {
 # before the exchange, through the proxy headers, like the recorded logins of 26.
 LOGINS: dict[tuple[str, int], tuple[str, str]] = {
     (_28, 0): ("28 session", "28's notes: the login that produced its session is not recorded"),
+}
+# What the capture changed without recording it: (file, index) -> (API paths to DELETE first, as the
+# transcripts name them, why). Each must answer 204.
+UNRECORDED_DELETES: dict[tuple[str, int], tuple[tuple[str, ...], str]] = {
+    ("30-brands.json", 0): (
+        (
+            "/api/v3/core/applications/dezky-portal/",
+            "/api/v3/core/applications/ocis/",
+            "/api/v3/providers/oauth2/5/",
+            "/api/v3/providers/oauth2/6/",
+        ),
+        "README 'Server state': 25's providers (pks 5, 6) and applications were deleted after 29;"
+        " 31[32] lists capture-brand-app alone",
+    ),
 }
 # Where the capture waited: (file, index) -> (seconds, why). The server's clock is advanced instead.
 CLOCK: dict[tuple[str, int], tuple[float, str]] = {
@@ -108,6 +128,9 @@ def test_transcript(name: str, server: AuthentikServer, replayer: Replayer) -> N
             replayer.new_instance(second_instance_aliases(server))
         if key in LOGINS:
             replayer.login(LOGINS[key][0], PROXY_HEADERS)
+        for path in UNRECORDED_DELETES.get(key, ((), ""))[0]:
+            status = replayer.delete(path)
+            assert status == 204, f"unrecorded DELETE {path} before {key}: {status}"
         if key in CLOCK:
             server.advance_clock(CLOCK[key][0])
         outcome = replayer.send(exchange)
@@ -119,10 +142,11 @@ def test_transcript(name: str, server: AuthentikServer, replayer: Replayer) -> N
 
 
 def test_tables_name_real_exchanges() -> None:
-    for table in (SKIPPED, LOGINS, CLOCK, SOURCES):
+    for table in (SKIPPED, LOGINS, UNRECORDED_DELETES, CLOCK, SOURCES):
         for name, index in table:
             assert name in transcript_files() and index < len(load(name))
     assert all(reason for reason in SKIPPED.values())
     assert all(why for _jar, why in LOGINS.values()) and all(why for _s, why in CLOCK.values())
+    assert all(paths and why for paths, why in UNRECORDED_DELETES.values())
     for (name, index), issuers in SOURCES.items():
         assert all(source < index for source in issuers.values()), name

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from tests.authentik_server.drf import ApiError
-from tests.authentik_server.state import Session, User
+from tests.authentik_server.state import Brand, Session, User
 
 JSON_API = "application/json; charset=utf-8"  # DRF's renderer
 JSON_PLAIN = "application/json"  # Django JsonResponse (flow executor, OIDC discovery)
@@ -40,6 +40,7 @@ class Request:
     via_session: bool = False  # authenticated through the session cookie (CSRF applies)
     stale_session_cookie: bool = False  # send a deletion cookie (stale cookie, or a logout)
     client_ip: str = "127.0.0.1"
+    brand: Brand | None = None  # picked from the Host header by routes.dispatch (brands.py)
     issue_session_cookie: bool = False  # (re-)send authentik_session with the response
     issue_csrf_cookie: str | None = None  # a new authentik_csrf value to send
     issue_device_cookie: str | None = None  # a new authentik_device value to send

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from tests.authentik_server import i18n
 from tests.authentik_server.auth import authenticate, load_session, require_user
+from tests.authentik_server.brands import for_host, locale
 from tests.authentik_server.drf import ApiError
 from tests.authentik_server.routes import (
     applications,
+    brands,
     flow_executor,
     groups,
     lookups,
@@ -29,6 +32,7 @@ ROUTES: tuple[Route, ...] = (
     *lookups.ROUTES,
     *providers.ROUTES,
     *applications.ROUTES,
+    *brands.ROUTES,
     *groups.ROUTES,
     *tokens.ROUTES,
     *sessions.ROUTES,
@@ -53,7 +57,20 @@ def _allow(routes: list[Route]) -> str:
 
 
 def dispatch(request: Request, db: Database) -> Response:
-    """Route, authenticate, authorise and run one request (caller holds the database lock).
+    """Pick the request's brand, run the request, translate the answer (caller holds the lock).
+
+    Like authentik's BrandMiddleware, the brand comes from the Host header before anything else and
+    its locale applies to everything the request produces (brands.py, i18n.py).
+    """
+    request.brand = for_host(db, request.headers.get("Host", ""))
+    response = _run(request, db)
+    if response.payload is not None:
+        response.payload = i18n.translate(response.payload, locale(request.brand))
+    return response
+
+
+def _run(request: Request, db: Database) -> Response:
+    """Route, authenticate, authorise and run one request.
 
     Like Django's URL resolver, the first pattern that matches the path picks the view; the routes
     sharing that pattern then pick the method (so GET /application/o/token/ is the token view's 405,

@@ -142,9 +142,16 @@ def update(request: Request, db: Database) -> Response:
 
 
 def destroy(request: Request, db: Database) -> Response:
-    """DELETE: the provider stays (unassigned); the list cache is not flushed."""
+    """DELETE: the provider stays (unassigned); the list cache is not flushed.
+
+    A brand's default_application is SET_DEFAULT, i.e. null (31-brands-host-oidc-flows [39]).
+    """
     app = _get(request, db)
     del db.applications[app.pk]
+    for brand in db.brands.values():
+        if brand.fields["default_application"] == app.pk:
+            brand.fields["default_application"] = None
+            brand.touch()
     return no_content()
 
 

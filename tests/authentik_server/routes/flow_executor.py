@@ -11,8 +11,11 @@ Three flows are modelled; stage progress (the "plan") lives in the session:
   (its OIDC tokens die with it) and clears the cookie (26, 27, 28);
 - default-provider-invalidation-flow (what end-session plans): only ak-stage-session-end, the
   authentik session stays (26).
-Other flow slugs are 404. ``/flows/-/default/<designation>/`` sends a browser to the brand's flow
-interface, dropping a pending plan of another flow.
+Other flow slugs are 404. The executor runs the flow its URL names whatever the Host, but the brand
+the Host picked (brands.py) shapes it: the flows have no background of their own, so ``flow_info``
+shows the brand's, the session-end screen names the brand and its invalidation flow, and texts
+follow the brand's locale (31-brands-host-oidc-flows [23]-[25]). ``/flows/-/default/<designation>/``
+sends a browser to the brand's flow interface (31 [26]-[30]), dropping a pending plan of another flow.
 """
 
 from __future__ import annotations
@@ -22,20 +25,19 @@ import secrets
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from tests.authentik_server import drf
+from tests.authentik_server import brands, drf
 from tests.authentik_server.auth import ensure_session, logged_in_session, new_csrf_secret, session_user
 from tests.authentik_server.drf import ApiError, not_found
+from tests.authentik_server.i18n import Message
 from tests.authentik_server.routes.applications import launch_url
 from tests.authentik_server.routes.base import Access, route
-from tests.authentik_server.state import Database, ReputationScore, Session, User, new_uuid, now
+from tests.authentik_server.state import Brand, Database, ReputationScore, Session, User, new_uuid, now
 from tests.authentik_server.web import JSON_PLAIN, Request, Response, html_not_found, redirect
 
 FLOW_SLUG = "default-authentication-flow"
 LOGOUT_FLOW = "default-invalidation-flow"
 PROVIDER_LOGOUT_FLOW = "default-provider-invalidation-flow"
-# The default brand's flows (30-brands): /flows/-/default/<designation>/ resolves through them.
-BRAND_FLOWS = {"authentication": FLOW_SLUG, "invalidation": LOGOUT_FLOW}
-BRAND_NAME = "authentik"
+LOG_IN = Message("Log in")  # IdentificationStage's primary_action (31 [25]: "Anmelden" for de)
 _DEFAULT_AVATAR = "/static/dist/assets/images/user_default.png"
 _ERROR_CODES = {
     drf.REQUIRED: "required",
@@ -49,10 +51,11 @@ _STAGE_MODELS = {
 }
 
 
-def _flow_info(flow: dict[str, Any], title: str | None = None) -> dict[str, Any]:
+def _flow_info(flow: dict[str, Any], brand: Brand, title: str | None = None) -> dict[str, Any]:
+    """ContextualFlowInfo; the background is the brand's (31 [25]), as no flow has one of its own."""
     return {
         "title": title if title is not None else flow["title"],
-        "background": flow["background"],
+        "background": brand.fields["branding_default_flow_background"],
         "cancel_url": "/flows/-/cancel/",
         "layout": flow["layout"],
     }
@@ -72,13 +75,14 @@ def _application_pre(db: Database, session: Session) -> str | None:
 
 
 def _challenge(
+    request: Request,
     db: Database,
     session: Session,
     flow: dict[str, Any],
     errors: dict[str, list[dict[str, str]]] | None = None,
 ) -> Response:
     stage = session.flow["stage"]
-    body: dict[str, Any] = {"flow_info": _flow_info(flow)}
+    body: dict[str, Any] = {"flow_info": _flow_info(flow, brands.of(request))}
     if stage == "identification":
         body["component"] = "ak-stage-identification"
         if errors:
@@ -93,7 +97,7 @@ def _challenge(
             {
                 "flow_designation": flow["designation"],
                 "captcha_stage": None,
-                "primary_action": "Log in",
+                "primary_action": LOG_IN,
                 "sources": [],
                 "show_source_labels": False,
                 "enable_remember_me": False,
@@ -157,7 +161,7 @@ def _solve(request: Request, db: Database, session: Session, flow: dict[str, Any
     except ApiError as exc:
         if exc.status != 400:
             raise
-        return _challenge(db, session, flow, _response_errors(exc))
+        return _challenge(request, db, session, flow, _response_errors(exc))
     if stage == "identification":
         uid = data["uid_field"]
         user = db.user_by_username(uid) or next((u for u in db.users.values() if u.email == uid), None)
@@ -167,17 +171,17 @@ def _solve(request: Request, db: Database, session: Session, flow: dict[str, Any
     if user is None or not user.is_active or user.password is None or data["password"] != user.password:
         _reputation(db, session.flow["pending_user"], request.client_ip, -1)
         wrong = {"password": [{"string": "Invalid password", "code": "invalid"}]}
-        return _challenge(db, session, flow, wrong)
+        return _challenge(request, db, session, flow, wrong)
     session.flow["stage"] = "mfa"
     return _redirect_here(request)
 
 
-def _done(flow: dict[str, Any], user: User | None, to: str) -> Response:
+def _done(request: Request, flow: dict[str, Any], user: User | None, to: str) -> Response:
     """The executor's _flow_done(): redirect to ``next``, refusing an absolute URL."""
     if not urlsplit(to).netloc:
         return _flow_redirect(to)
     body = {
-        "flow_info": _flow_info(flow),
+        "flow_info": _flow_info(flow, brands.of(request)),
         "component": "ak-stage-access-denied",
         "pending_user": user.username if user else "",
         "pending_user_avatar": user.avatar if user else _DEFAULT_AVATAR,
@@ -201,7 +205,7 @@ def _login(request: Request, db: Database, session: Session, flow: dict[str, Any
     _reputation(db, user.username, request.client_ip, 1)
     request.issue_device_cookie = secrets.token_urlsafe(32)
     request.issue_csrf_cookie = new_csrf_secret()
-    return _done(flow, user, to)
+    return _done(request, flow, user, to)
 
 
 def _authentication(request: Request, db: Database, flow: dict[str, Any]) -> Response:
@@ -217,7 +221,7 @@ def _authentication(request: Request, db: Database, flow: dict[str, Any]) -> Res
         return _login(request, db, session, flow)
     if request.method == "POST":
         return _solve(request, db, session, flow)
-    return _challenge(db, session, flow)
+    return _challenge(request, db, session, flow)
 
 
 def _logout(request: Request, db: Database, flow: dict[str, Any]) -> Response:
@@ -229,11 +233,15 @@ def _logout(request: Request, db: Database, flow: dict[str, Any]) -> Response:
         db.sessions.pop(session.key, None)
         request.session = None
         request.stale_session_cookie = True
-    return _done(flow, user, to)
+    return _done(request, flow, user, to)
 
 
 def _session_end(request: Request, db: Database, flow: dict[str, Any]) -> Response:
-    """default-provider-invalidation-flow: ak-stage-session-end for the planned application (26)."""
+    """default-provider-invalidation-flow: ak-stage-session-end for the planned application (26).
+
+    SessionEndStage names the brand (branding_title) and links its invalidation flow, if it has one.
+    """
+    brand = brands.of(request)
     session = ensure_session(request, db)
     _plan(request, session, PROVIDER_LOGOUT_FLOW, stage="session-end", application=None)
     request.issue_session_cookie = True
@@ -241,7 +249,7 @@ def _session_end(request: Request, db: Database, flow: dict[str, Any]) -> Respon
     app = db.applications.get(session.flow.get("application") or "")
     title = flow["title"] % {"app": app.fields["name"]} if app else None
     body: dict[str, Any] = {
-        "flow_info": _flow_info(flow, title),
+        "flow_info": _flow_info(flow, brand, title),
         "component": "ak-stage-session-end",
         "pending_user": user.username if user else "AnonymousUser",
         "pending_user_avatar": user.avatar if user else _DEFAULT_AVATAR,
@@ -249,8 +257,10 @@ def _session_end(request: Request, db: Database, flow: dict[str, Any]) -> Respon
     if app is not None:
         body["application_name"] = app.fields["name"]
         body["application_launch_url"] = launch_url(db, app)
-    body["invalidation_flow_url"] = f"/if/flow/{LOGOUT_FLOW}/"
-    body["brand_name"] = BRAND_NAME
+    invalidation = brands.flow_slug(db, brand, "flow_invalidation")
+    if invalidation is not None:
+        body["invalidation_flow_url"] = f"/if/flow/{invalidation}/"
+    body["brand_name"] = brand.fields["branding_title"]
     return _challenge_response(body, "SessionEndChallenge")
 
 
@@ -272,9 +282,11 @@ def execute(request: Request, db: Database) -> Response:
 def to_default_flow(request: Request, db: Database) -> Response:
     """GET /flows/-/default/{designation}/ (ToDefaultFlow): 302 to the brand flow's interface.
 
-    A pending plan of another flow is dropped, which writes the session (Set-Cookie; 26).
+    The brand's flow_authentication/flow_invalidation, else the designation's first flow by slug
+    (31 [26]-[30]); the query string is kept. A pending plan of another flow is dropped, which writes
+    the session (Set-Cookie; 26).
     """
-    slug = BRAND_FLOWS.get(request.params["designation"])
+    slug = brands.default_flow(db, brands.of(request), request.params["designation"])
     if slug is None:
         return html_not_found()
     session = request.session

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
 from tests.authentik_server import drf, listing
-from tests.authentik_server.drf import ApiError, FieldRules, not_found
+from tests.authentik_server.drf import ApiError, FieldRules
 from tests.authentik_server.routes.base import route
 from tests.authentik_server.routes.users import partial_user
 from tests.authentik_server.state import Database, Group, new_uuid
 from tests.authentik_server.validators import existing, unique
 from tests.authentik_server.web import Request, Response, no_content, ok
-
-_NOT_FOUND = "No Group matches the given query."
 
 
 def group_json(
@@ -78,14 +75,7 @@ def _rules(db: Database, current: str | None) -> dict[str, FieldRules]:
 
 def _get(request: Request, db: Database) -> Group:
     """Detail lookup by UUID: a malformed UUID is "Not found.", a missing one names the model."""
-    try:
-        pk = str(uuid.UUID(request.params["pk"]))
-    except ValueError:
-        raise not_found() from None
-    group = db.groups.get(pk)
-    if group is None:
-        raise not_found(_NOT_FOUND)
-    return group
+    return drf.by_uuid(db.groups, request.params["pk"], "Group")
 
 
 def _apply(db: Database, group: Group, data: dict[str, Any]) -> None:

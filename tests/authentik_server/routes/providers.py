@@ -7,12 +7,16 @@ from typing import Any
 
 from tests.authentik_server import drf, listing
 from tests.authentik_server.drf import FieldRules, not_found
+from tests.authentik_server.i18n import Message
 from tests.authentik_server.routes.base import route
 from tests.authentik_server.state import Application, Database, OAuth2Provider, random_id
 from tests.authentik_server.validators import canonical, domainless_url, duration, existing, unique
 from tests.authentik_server.web import Request, Response, no_content, ok
 
 COMPONENT = "ak-provider-oauth2-form"
+# the model's gettext'd Meta names: a brand's locale translates them (31-brands-host-oidc-flows [35])
+VERBOSE_NAME = Message("OAuth2/OpenID Provider")
+VERBOSE_NAME_PLURAL = Message("OAuth2/OpenID Providers")
 DEFAULTS: dict[str, Any] = {
     "authentication_flow": None,
     "property_mappings": [],
@@ -54,8 +58,8 @@ def generic_json(db: Database, provider: OAuth2Provider, app: Application | None
         "assigned_application_name": bound.fields["name"] if bound else None,
         "assigned_backchannel_application_slug": None,
         "assigned_backchannel_application_name": None,
-        "verbose_name": "OAuth2/OpenID Provider",
-        "verbose_name_plural": "OAuth2/OpenID Providers",
+        "verbose_name": VERBOSE_NAME,
+        "verbose_name_plural": VERBOSE_NAME_PLURAL,
         "meta_model_name": "authentik_providers_oauth2.oauth2provider",
     }
 

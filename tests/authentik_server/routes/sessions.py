@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from tests.authentik_server import listing
-from tests.authentik_server.drf import not_found
+from tests.authentik_server.drf import not_found, uuid_pk
 from tests.authentik_server.routes.base import route
 from tests.authentik_server.state import Database, ReputationScore, Session, iso
 from tests.authentik_server.web import Request, Response, no_content, ok
@@ -47,16 +46,9 @@ def session_list(request: Request, db: Database) -> Response:
     return ok(listing.page_body(request, [i.data for i in items]), "PaginatedAuthenticatedSessionList")
 
 
-def _uuid(raw: str) -> str:
-    try:
-        return str(uuid.UUID(raw))
-    except ValueError:
-        raise not_found() from None
-
-
 def session_destroy(request: Request, db: Database) -> Response:
     """DELETE core/authenticated_sessions/{uuid}/: the session cookie becomes anonymous."""
-    wanted = _uuid(request.params["uuid"])
+    wanted = uuid_pk(request.params["uuid"])
     for key, session in list(db.sessions.items()):
         if session.user is not None and session.uuid == wanted:
             del db.sessions[key]
@@ -87,7 +79,7 @@ def reputation_list(request: Request, db: Database) -> Response:
 
 def reputation_destroy(request: Request, db: Database) -> Response:
     """DELETE policies/reputation/scores/{pk}/."""
-    pk = _uuid(request.params["pk"])
+    pk = uuid_pk(request.params["pk"])
     if db.reputation.pop(pk, None) is None:
         raise not_found("No Reputation matches the given query.")
     return no_content()
