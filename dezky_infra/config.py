@@ -9,13 +9,21 @@ fail at ``pulumi preview`` in the program, with the same message.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import pulumi
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from dezky_infra.authentik.connection import CONFIG_KEYS, CONFIG_NAMESPACE, ConnectionSettings
-from dezky_infra.authentik.validation import check_absolute_url, check_slug
+from dezky_infra.authentik.validation import check_absolute_url, check_redirect_url, check_slug
 
 
 class ConfigError(Exception):
@@ -72,8 +80,9 @@ class StackConfig(BaseModel):
     authentik_public_url: str = ""
     """URL browsers and the services use; the OIDC issuers are built from it. Default https://auth.<domain>."""
     tenants: tuple[Tenant, ...] = (Tenant(slug="demo", display_name="Demo tenant"),)
-    portal_extra_redirect_uris: tuple[str, ...] = ()
-    """Redirect URIs the portal client accepts besides ``https://app.<domain>/api/auth/callback``."""
+    portal_extra_redirect_uris: tuple[Annotated[str, AfterValidator(check_redirect_url)], ...] = ()
+    """Redirect URIs the portal client accepts besides ``https://app.<domain>/api/auth/callback``;
+    checked here, so an error names the config key and index the user wrote."""
     portal_client_id: str = Field(default="dezky-portal", min_length=1)
     """The portal's (confidential) OAuth2 client id."""
     oidc: OidcDefaults = OidcDefaults()

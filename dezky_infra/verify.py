@@ -35,23 +35,23 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
+import httpx
+import jwt
+from dotenv import dotenv_values
 from pydantic import BaseModel, ConfigDict
 
+from dezky_infra.authentik.client import AuthentikClient
 from dezky_infra.authentik.connection import CONFIG_KEYS, CONFIG_NAMESPACE, ConnectionSettings
 from dezky_infra.authentik.errors import AuthentikError
+from dezky_infra.authentik.password_login import LOGOUT_FLOW, log_out, login_with_password
 from dezky_infra.env_cli import ENV_SETTINGS
 from dezky_infra.stack_reader import StackOutputError, read_stack_config, read_stack_outputs
 
-if TYPE_CHECKING:  # httpx and PyJWT load when verify runs, not with the package
-    import httpx
-
 LOGIN_REDIRECT_PREFIX: Final = "/flows/-/default/authentication/"
 """Where authorize sends a browser without a session (transcript 26: a relative 302)."""
-LOGOUT_FLOW: Final = "default-invalidation-flow"
-"""The brand's invalidation flow: its executor ends the session (the end-session endpoint does not, 26)."""
 UNREGISTERED_REDIRECT: Final = "https://dezky-verify.invalid/not-registered"
 WRONG_SECRET: Final = "dezky-verify-wrong-secret"
 """A client secret nobody has: the token endpoint must refuse it."""
@@ -135,8 +135,6 @@ class Verifier:
     """Runs the checks against one authentik, logging in once for all clients."""
 
     def __init__(self, settings: ConnectionSettings, stack: str, env_file: Path) -> None:
-        from dezky_infra.authentik.client import AuthentikClient  # noqa: PLC0415 (loads httpx)
-
         self.client = AuthentikClient(settings)
         self.stack = stack
         self.env_file = env_file
@@ -150,8 +148,6 @@ class Verifier:
     # -- HTTP ------------------------------------------------------------------------------------
     def call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """One request to an absolute URL (no redirects followed); unreachable becomes ``Unreachable``."""
-        import httpx  # noqa: PLC0415
-
         try:
             return self.client.http.request(method, url, **kwargs)
         except httpx.TransportError as exc:
@@ -256,8 +252,6 @@ class Verifier:
     # -- 2. JWKS -------------------------------------------------------------------------------------
     def jwks(self, url: str) -> dict[str, Any]:
         """The signing keys of the JWKS by ``kid`` (PyJWT keys)."""
-        import jwt  # noqa: PLC0415 (PyJWT, loaded only by verify)
-
         body = self.json_of(self.call("GET", url), f"the JWKS at {url}")
         try:
             key_set = jwt.PyJWKSet.from_dict(body)
@@ -356,8 +350,6 @@ class Verifier:
 
     def log_in(self, login_url: str) -> str:
         """Follow authorize's login redirect to the brand's flow and run it as the admin; where to go next."""
-        from dezky_infra.authentik.password_login import login_with_password  # noqa: PLC0415
-
         interface = self.call("GET", login_url)
         location = urlsplit(interface.headers.get("location", ""))
         parts = location.path.strip("/").split("/")
@@ -427,8 +419,6 @@ class Verifier:
         nonce: str,
     ) -> dict[str, Any]:
         """The id_token's claims after checking signature, iss, aud, exp and nonce."""
-        import jwt  # noqa: PLC0415
-
         try:
             header = jwt.get_unverified_header(token)
         except jwt.DecodeError:
@@ -520,11 +510,7 @@ class Verifier:
             return
 
         def run() -> str:
-            response = self.client.send("GET", f"flows/executor/{LOGOUT_FLOW}/", params={"query": ""})
-            body = self.json_of(response, f"the {LOGOUT_FLOW} flow")
-            if body.get("component") != "xak-flow-redirect":
-                raise CheckFailed(f"the {LOGOUT_FLOW} flow stopped at {body.get('component')}")
-            self.client.http.cookies.clear()
+            log_out(self.client)
             self.logged_in = False
             return f"via {LOGOUT_FLOW}"
 
@@ -575,8 +561,6 @@ def base_of(issuer: str) -> str:
 
 def read_env(path: Path) -> dict[str, str | None]:
     """The ``.env`` values as the consumers read them (python-dotenv); empty when there is no file."""
-    from dotenv import dotenv_values  # noqa: PLC0415
-
     return dict(dotenv_values(path)) if path.exists() else {}
 
 

@@ -10,9 +10,10 @@ from typing import Any, TypeVar
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
+from dezky_infra.authentik import sessions
 from dezky_infra.authentik.client import AuthentikClient
 from dezky_infra.authentik.connection import ConnectionSettings
-from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider, forget_sessions
+from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider
 from dezky_infra.authentik.lookups import forget_reference_data
 from tests.authentik_server import AuthentikServer
 
@@ -69,7 +70,7 @@ def fresh_authentik(authentik: AuthentikServer) -> Iterator[AuthentikServer]:
     """The session server, wiped to a fresh authentik before the test and without faults after it."""
     authentik.wipe()
     forget_reference_data()
-    forget_sessions()
+    sessions.forget()
     authentik.faults.clear()
     authentik.reset_calls()
     yield authentik
@@ -101,7 +102,7 @@ def stack_config(server: AuthentikServer, **overrides: str) -> dict[str, str]:
 def configured(provider: P, server: AuthentikServer, **overrides: str) -> P:
     """``provider`` after configure() with the stack config for ``server``."""
     forget_reference_data()
-    forget_sessions()
+    sessions.forget()
     provider.configure(ConfigureRequest(Config(stack_config(server, **overrides), "dezky")))
     return provider
 

@@ -128,7 +128,7 @@ def failures(verifier: Verifier) -> list[str]:
 
 def authenticated_sessions(server: AuthentikServer) -> list[Any]:
     with server.db.lock:
-        return [s for s in server.db.sessions.values() if getattr(s, "user_pk", None) is not None]
+        return [s for s in server.db.sessions.values() if s.user is not None]
 
 
 def test_every_check_passes_twice_and_leaves_no_session(

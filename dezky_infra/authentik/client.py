@@ -153,6 +153,13 @@ class AuthentikClient:
         self._http.headers.pop("Authorization", None)
         self._session_mode = True
 
+    def use_bearer(self) -> None:
+        """Back from a password session to the configured API token (the session's cookies go)."""
+        self._http.cookies.clear()
+        if self.settings.token is not None:
+            self._http.headers["Authorization"] = f"Bearer {self.settings.token.get_secret_value()}"
+        self._session_mode = False
+
     @property
     def session_mode(self) -> bool:
         """True when calls authenticate with a password session instead of the bearer token."""

@@ -16,7 +16,6 @@ small methods against ``AuthentikClient``: create, read, update, delete. This ba
 
 from __future__ import annotations
 
-import threading
 from abc import abstractmethod
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
@@ -34,6 +33,7 @@ from pulumi.dynamic import (
 from pulumi.output import Unknown
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from dezky_infra.authentik import sessions
 from dezky_infra.authentik.connection import CONFIG_KEYS, CONFIG_NAMESPACE, ConnectionSettings
 from dezky_infra.authentik.errors import (
     AuthentikAuthError,
@@ -41,7 +41,6 @@ from dezky_infra.authentik.errors import (
     AuthentikValidationError,
     is_unique_violation,
 )
-from dezky_infra.authentik.password_login import login_with_password
 
 if TYPE_CHECKING:  # the client (and httpx) load with the first connection: the program never needs them
     from dezky_infra.authentik.client import AuthentikClient
@@ -51,36 +50,8 @@ if TYPE_CHECKING:  # the client (and httpx) load with the first connection: the 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 T = TypeVar("T")
-
-# Password sessions by API root, shared by the resources of one provider process.
-_sessions: dict[str, dict[str, str]] = {}
-_session_lock = threading.Lock()
-
-
-def forget_sessions() -> None:
-    """Drop the shared password sessions (a session stopped working, or a test wiped authentik)."""
-    with _session_lock:
-        _sessions.clear()
-
-
-def use_shared_session(client: AuthentikClient) -> bool:
-    """Put this process's password session for the client's authentik in its jar, if there is one."""
-    with _session_lock:
-        cookies = _sessions.get(client.settings.api_root)
-    if cookies is None:
-        return False
-    client.http.cookies.clear()
-    client.http.cookies.update(cookies)
-    client.use_session()
-    return True
-
-
-def log_in_and_share(client: AuthentikClient) -> None:
-    """Log in with the bootstrap password and share the session with the other resources."""
-    client.http.cookies.clear()
-    login_with_password(client)
-    with _session_lock:
-        _sessions[client.settings.api_root] = dict(client.http.cookies.items())
+AUTH_SWITCHES = 3
+"""Token, then the session, then the token again (made meanwhile), then a new session at the most."""
 
 
 class ResourceSpec(BaseModel):
@@ -204,24 +175,21 @@ class AuthentikResourceProvider(ResourceProvider, Generic[SpecT]):
         self, action: Callable[[AuthentikClient], T], *, retry_deadline_seconds: float | None = None
     ) -> T:
         """Run ``action`` with a fresh client; if authentik rejects the API token and a bootstrap
-        password is configured, run it again on a password session.
-
-        The session is shared by every resource of this provider process (one pulumi operation), so
-        a fresh authentik sees one login, not one per resource; a session that stopped working is
-        replaced by a new login.
+        password is configured, run it again on this process's password session (``sessions``: at
+        most one login per process). A session that stopped working (``ApiToken`` made the token and
+        logged it out) sends the client back to the token.
         """
         with self._connect(retry_deadline_seconds) as client:
-            try:
-                return action(client)
-            except AuthentikAuthError as exc:
-                if not exc.token_rejected or client.settings.bootstrap_password is None:
-                    raise
-            if use_shared_session(client):
+            for _ in range(AUTH_SWITCHES):
                 try:
                     return action(client)
-                except AuthentikAuthError:
-                    forget_sessions()
-            log_in_and_share(client)
+                except AuthentikAuthError as exc:
+                    if client.session_mode:
+                        sessions.leave(client)
+                    elif exc.token_rejected and client.settings.bootstrap_password is not None:
+                        sessions.join(client, exc)
+                    else:
+                        raise
             return action(client)
 
     # -- inputs ----------------------------------------------------------------------------------

@@ -135,8 +135,8 @@ class OAuth2ProviderProvider(AuthentikResourceProvider[OAuth2ProviderSpec]):
             )
         except lookups.AuthentikLookupError as exc:
             return [CheckFailure(exc.field, str(exc))]
-        except AuthentikAuthError as exc:
-            return [CheckFailure(changed[0], str(exc))]
+        except AuthentikAuthError as exc:  # the connection's credentials, not a field, are wrong
+            return [CheckFailure("", str(exc))]
         except (AuthentikUnavailableError, AuthentikConfigError) as exc:
             self._unreachable = str(exc)
             self._warn_unverified(spec, changed, self._unreachable)

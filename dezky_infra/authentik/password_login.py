@@ -18,6 +18,8 @@ if TYPE_CHECKING:  # the client (and httpx) load only when a connection is made,
     from dezky_infra.authentik.client import AuthentikClient
 
 AUTHENTICATION_FLOW: Final = "default-authentication-flow"
+LOGOUT_FLOW: Final = "default-invalidation-flow"
+"""The brand's invalidation flow: its executor ends the session (OIDC end-session does not, 26)."""
 MAX_STEPS: Final = 12
 
 
@@ -86,3 +88,16 @@ def login_with_password(client: AuthentikClient, flow: str = AUTHENTICATION_FLOW
             )
         response = client.send("POST", path, json=answer, params=params)
     raise PasswordLoginError(f"authentik's login flow `{flow}` did not finish in {MAX_STEPS} steps")
+
+
+def log_out(client: AuthentikClient) -> None:
+    """End the client's session through the invalidation flow (transcripts 26-28), and drop its cookies.
+
+    Raises ``PasswordLoginError`` when the flow does not finish with its redirect.
+    """
+    response = client.send("GET", f"flows/executor/{LOGOUT_FLOW}/", params={"query": ""})
+    component = response.json().get("component") if response.status_code == 200 else None
+    if component != "xak-flow-redirect":
+        shown = component or f"HTTP {response.status_code}"
+        raise PasswordLoginError(f"authentik's logout flow `{LOGOUT_FLOW}` did not finish ({shown})")
+    client.http.cookies.clear()

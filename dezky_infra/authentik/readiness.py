@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import pulumi
 from pulumi.dynamic import Resource
 
+from dezky_infra.authentik import sessions
 from dezky_infra.authentik.connection import CONFIG_KEYS, CONFIG_NAMESPACE
-from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider, ResourceSpec, log_in_and_share
+from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider, ResourceSpec
 from dezky_infra.authentik.errors import AuthentikAuthError, AuthentikError, AuthentikUnavailableError
 from dezky_infra.authentik.password_login import PasswordLoginError
 
@@ -77,7 +78,7 @@ def _authenticated_user(client: AuthentikClient) -> str:
     except AuthentikAuthError as exc:
         if not exc.token_rejected or client.settings.bootstrap_password is None or client.session_mode:
             raise
-    log_in_and_share(client)
+    sessions.log_in(client)
     return str(client.get("core/users/me/")["user"]["username"])
 
 

@@ -21,6 +21,7 @@ import pulumi
 from pulumi.dynamic import Resource
 from pydantic import Field
 
+from dezky_infra.authentik import sessions
 from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider, ResourceSpec
 from dezky_infra.authentik.errors import AuthentikValidationError, is_unique_violation
 from dezky_infra.authentik.lookups import AuthentikLookupError
@@ -81,6 +82,7 @@ class ApiTokenProvider(AuthentikResourceProvider[ApiTokenSpec]):
             else:
                 live = client.patch(path, self.body(spec))
         client.post(f"{path}set_key/", {"key": spec.key})
+        sessions.end(client)  # the configured token works now: the password session has done its job
         return spec.identifier, {"pk": str(live["pk"]), "user_pk": owner}
 
     def read_object(

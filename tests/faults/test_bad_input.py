@@ -41,20 +41,24 @@ class Case:
 
 # the engine stops at the first provider that fails its check: which one comes first varies
 PROVIDER = "pulumi-python:dynamic/authentik:OAuth2Provider resource '"
+LOGIN_FLOWS = "/api/v3/flows/executor/"
 CLOSED_PORT_URL = "http://127.0.0.1:9"  # discard port: nothing listens, connection refused at once
 
 MATRIX = [
     Case(
         "malformed redirect URI",
         structured={"portalExtraRedirectUris": ["app.dezky.local/cb"]},
-        expect=(PROVIDER, "redirect_uris", "is not an absolute http(s) URL", "write it like"),
+        expect=(
+            "stack config `dezky:portalExtraRedirectUris[0]`",
+            "is not an absolute http(s) URL",
+            "write it like",
+        ),
     ),
     Case(
         "non-https redirect URI",
-        structured={"portalExtraRedirectUris": ["http://app.dezky.local/cb"]},
+        structured={"portalExtraRedirectUris": ["https://app.dezky.local/ok", "http://app.dezky.local/cb"]},
         expect=(
-            "dezky-portal-provider",
-            "redirect_uris",
+            "stack config `dezky:portalExtraRedirectUris[1]`",
             "is not https",
             "write 'https://app.dezky.local/cb'",
         ),
@@ -129,6 +133,15 @@ MATRIX = [
         ),
     ),
     Case(
+        "token and password both wrong",
+        secret={"authentikToken": "not-a-valid-token-000000000000000", "authentikBootstrapPassword": "nope"},
+        expect=(
+            "pulumi-python:dynamic/authentik:OAuth2Provider resource '",
+            "' has a problem: authentik refused both credentials: the API token in `dezky:authentikToken` "
+            "(Token invalid/expired) and the password in `dezky:authentikBootstrapPassword`",
+        ),
+    ),
+    Case(
         "bad CA bundle path",
         plain={"authentikCaBundle": "/nonexistent/rootCA.pem"},
         expect=(
@@ -182,6 +195,7 @@ def test_bad_input_is_reported_at_preview_and_changes_nothing(
     text = " ".join(output.split())
     for expected in case.expect:
         assert " ".join(expected.split()) in text, (case.name, expected, output[-3000:])
-    assert server.count(reads=False) == 0
+    # nothing was written (answering the login flow is not a write to authentik's objects)
+    assert [c.path for c in server.calls if c.is_write and not c.path.startswith(LOGIN_FLOWS)] == []
     for secret in (TOKEN, PASSWORD, *case.secret.values()):
         assert secret not in output

@@ -10,9 +10,10 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import pulumi
 import pytest
 
-from dezky_infra.authentik.dynamic_base import forget_sessions
+from dezky_infra.authentik import sessions
 from dezky_infra.authentik.errors import AuthentikUnavailableError
 from dezky_infra.authentik.oauth2_provider import OAuth2ProviderProvider
 from dezky_infra.authentik.password_login import AUTHENTICATION_FLOW
@@ -82,7 +83,7 @@ def test_readiness_waits_for_the_login_flow_of_a_starting_authentik(tokenless: A
 def test_a_login_flow_missing_past_the_deadline_is_not_ready_in_one_line(tokenless: AuthentikServer) -> None:
     providers = configured(OAuth2ProviderProvider(), tokenless, **{DEADLINE_KEY: "0.5"})
     inputs = providers.check({}, PORTAL).inputs
-    forget_sessions()  # the check logged in; a new process (the apply) would have to log in again
+    sessions.forget()  # the check logged in; a new process (the apply) would have to log in again
     with login_flow_missing(tokenless), pytest.raises(AuthentikUnavailableError) as raised:
         providers.create(inputs)
     message = str(raised.value)
@@ -93,12 +94,15 @@ def test_a_login_flow_missing_past_the_deadline_is_not_ready_in_one_line(tokenle
 
 
 def test_preview_while_authentik_restarts_warns_instead_of_crashing(
-    tokenless: AuthentikServer, capsys: pytest.CaptureFixture[str]
+    tokenless: AuthentikServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     providers = configured(OAuth2ProviderProvider(), tokenless, **{DEADLINE_KEY: "0.5"})
+    warned: list[str] = []
+    # pulumi.log goes to stderr or, once pulumi's mocks ran in this process, to logging: catch it here
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warned.append(message))
     with login_flow_missing(tokenless):
         result = providers.check({}, PORTAL)
     assert result.failures == []
-    warnings = [line for line in capsys.readouterr().err.splitlines() if "could not verify" in line]
+    warnings = [line for line in warned if "could not verify" in line]
     assert len(warnings) == 1
     assert "authentik is not ready to log in" in warnings[0]

@@ -1,0 +1,130 @@
+"""One password session per provider process, for the moment a fresh authentik has no API token yet.
+
+On a fresh authentik the configured API token does not exist until ``ApiToken`` makes it, so the
+providers log in as akadmin with the bootstrap password (``password_login``). A login is six
+flow-executor calls, about a second on a real authentik (``29-latency.json``), and each one is an
+authenticated session authentik keeps: so a provider process logs in at most once, whatever the
+number of resources. Concurrent resources that need the session wait for the login in flight and
+share its cookies; a password authentik refused is remembered, so the other resources fail at once
+with the same message instead of knocking again (authentik scores failed logins per user and IP).
+
+The session ends as soon as it is not needed any more: when ``ApiToken`` has set the configured key,
+every later call works with the token, and ``end`` logs the session out through the brand's
+invalidation flow. A run that never makes the token (a refresh of a wiped authentik) leaves its session
+to expire on authentik's schedule.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from dezky_infra.authentik.connection import CONFIG_KEYS, CONFIG_NAMESPACE
+from dezky_infra.authentik.errors import AuthentikAuthError
+from dezky_infra.authentik.password_login import log_out, login_with_password
+
+if TYPE_CHECKING:
+    from dezky_infra.authentik.client import AuthentikClient
+
+_lock = threading.Lock()
+_cookies: dict[str, dict[str, str]] = {}
+"""The session cookies of this process's login, by API root."""
+_refused: dict[str, AuthentikAuthError] = {}
+"""A login authentik refused, by API root: not tried again by this process."""
+logins: dict[str, int] = {}
+"""How many logins this process made, by API root (the benchmark and tests read it)."""
+
+
+class CredentialsRefused(AuthentikAuthError):
+    """authentik refused the API token and the bootstrap password: the connection, not a field, is wrong."""
+
+    def __init__(self, token_refused: AuthentikAuthError, password_refused: AuthentikAuthError) -> None:
+        super().__init__(
+            password_refused.method,
+            password_refused.path,
+            password_refused.status,
+            password_refused.detail,
+            password_refused.hint,
+        )
+        token_key = f"{CONFIG_NAMESPACE}:{CONFIG_KEYS['token']}"
+        password_key = f"{CONFIG_NAMESPACE}:{CONFIG_KEYS['bootstrap_password']}"
+        self.args = (
+            f"authentik refused both credentials: the API token in `{token_key}` ({token_refused.detail}) "
+            f"and the password in `{password_key}` ({password_refused.detail}); set a token authentik "
+            f"knows (`pulumi config set --secret {CONFIG_KEYS['token']} <key>`), or on a fresh authentik "
+            "the password it was first started with (it applies AUTHENTIK_BOOTSTRAP_PASSWORD only on the "
+            "first start with an empty database)",
+        )
+
+
+def forget() -> None:
+    """Drop every session, refusal and count (a test wiped authentik, or a new run begins)."""
+    with _lock:
+        _cookies.clear()
+        _refused.clear()
+        logins.clear()
+
+
+def join(client: AuthentikClient, token_refused: AuthentikAuthError) -> None:
+    """Switch ``client`` to this process's session, logging in first when there is none yet.
+
+    Waits for a login in flight. Raises ``CredentialsRefused`` when the password is refused too, now
+    or earlier in this process.
+    """
+    root = client.settings.api_root
+    with _lock:
+        if root in _refused:
+            raise CredentialsRefused(token_refused, _refused[root])
+        if root not in _cookies:
+            try:
+                _log_in(client)
+            except AuthentikAuthError as password_refused:
+                _refused[root] = password_refused
+                raise CredentialsRefused(token_refused, password_refused) from None
+            return
+        _use(client, _cookies[root])
+
+
+def log_in(client: AuthentikClient) -> None:
+    """Log in now, whatever happened before, and share the session (readiness: on a fresh authentik the
+    bootstrap password starts to work a little after the server answers)."""
+    with _lock:
+        _refused.pop(client.settings.api_root, None)
+        _log_in(client)
+
+
+def leave(client: AuthentikClient) -> None:
+    """The session stopped working for ``client``: forget it (unless another login replaced it already)
+    and put ``client`` back on the token, which may exist by now."""
+    root = client.settings.api_root
+    with _lock:
+        if _cookies.get(root) == dict(client.http.cookies.items()):
+            del _cookies[root]
+    client.use_bearer()
+
+
+def end(client: AuthentikClient) -> None:
+    """Log out this process's session (the token works now) and forget it; ``client`` goes back to the
+    token. Nothing happens when ``client`` is not on the shared session."""
+    root = client.settings.api_root
+    with _lock:
+        if not client.session_mode or _cookies.get(root) != dict(client.http.cookies.items()):
+            return
+        del _cookies[root]
+        log_out(client)
+    client.use_bearer()
+
+
+def _log_in(client: AuthentikClient) -> None:
+    """The login itself (caller holds the lock)."""
+    client.http.cookies.clear()
+    login_with_password(client)
+    root = client.settings.api_root
+    _cookies[root] = dict(client.http.cookies.items())
+    logins[root] = logins.get(root, 0) + 1
+
+
+def _use(client: AuthentikClient, cookies: dict[str, str]) -> None:
+    client.http.cookies.clear()
+    client.http.cookies.update(cookies)
+    client.use_session()
