@@ -9,6 +9,7 @@ fail at ``pulumi preview`` in the program, with the same message.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 import pulumi
@@ -21,9 +22,13 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from dezky_infra.authentik.connection import CONFIG_KEYS, CONFIG_NAMESPACE, ConnectionSettings
-from dezky_infra.authentik.validation import check_absolute_url, check_redirect_url, check_slug
+from dezky_infra.authentik.validation import SLUG_MAX_LENGTH, check_absolute_url, check_slug
+from dezky_infra.oidc_clients import OidcClientConfig, duplicates, merged_entries, with_defaults
+
+NAME_PREFIX_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
 class ConfigError(Exception):
@@ -62,7 +67,25 @@ class OidcDefaults(BaseModel):
     scopes: tuple[str, ...] = ("openid", "profile", "email")
 
 
-OCIS_CLIENT_ID = "ocis-web"
+def _name_prefix(value: str) -> str:
+    if value and not NAME_PREFIX_PATTERN.match(value):
+        raise ValueError(
+            f"{value!r} is not a name prefix: use a-z, 0-9 and '-', starting with a letter or digit "
+            "(e.g. 'alice-'); it goes in front of slugs, client ids and names"
+        )
+    return value
+
+
+def located_errors(problems: list[tuple[tuple[str, ...], str]]) -> ValidationError:
+    """A pydantic error for each ``(location, message)``, so ``describe_config_error`` names the exact
+    config path (a validator raises it; pydantic puts the field's own location in front)."""
+    return ValidationError.from_exception_data(
+        "config",
+        [
+            InitErrorDetails(type=PydanticCustomError("config", message), loc=loc, input=None)
+            for loc, message in problems
+        ],
+    )
 
 
 class StackConfig(BaseModel):
@@ -80,11 +103,15 @@ class StackConfig(BaseModel):
     authentik_public_url: str = ""
     """URL browsers and the services use; the OIDC issuers are built from it. Default https://auth.<domain>."""
     tenants: tuple[Tenant, ...] = (Tenant(slug="demo", display_name="Demo tenant"),)
-    portal_extra_redirect_uris: tuple[Annotated[str, AfterValidator(check_redirect_url)], ...] = ()
-    """Redirect URIs the portal client accepts besides ``https://app.<domain>/api/auth/callback``;
-    checked here, so an error names the config key and index the user wrote."""
-    portal_client_id: str = Field(default="dezky-portal", min_length=1)
-    """The portal's (confidential) OAuth2 client id."""
+    name_prefix: Annotated[str, AfterValidator(_name_prefix)] = ""
+    """Put before every name this stack gives an authentik object (provider names, client ids,
+    application slugs and so issuers, group names, the API token's identifier), so several stacks can
+    share one authentik; empty keeps the setup guide's names."""
+    oidc_clients: dict[Annotated[str, AfterValidator(check_slug)], OidcClientConfig] = Field(
+        default_factory=dict
+    )
+    """The OIDC clients by application slug: the dev defaults with ``dezky:oidcClients`` over them
+    (``dezky_infra.oidc_clients``), derived fields filled in."""
     oidc: OidcDefaults = OidcDefaults()
     docker: dict[str, Any] = Field(default_factory=dict)
     """Settings of the docker layer, validated by ``dezky_infra.docker`` (images, ports, sources, ...)."""
@@ -103,14 +130,45 @@ class StackConfig(BaseModel):
             raise ValueError(f"tenant slugs must be unique; repeated: {', '.join(duplicates)}")
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_clients(cls, data: Any) -> Any:
+        """The user's client entries over the defaults, with ``{domain}`` filled in, before validation."""
+        if not isinstance(data, dict):
+            return data
+        domain = data.get("domain")
+        domain = domain if isinstance(domain, str) else cls.model_fields["domain"].default
+        ocis = data.get("ocis_enabled", True) is not False
+        return {**data, "oidc_clients": merged_entries(data.get("oidc_clients"), domain, ocis)}
+
+    @field_validator("oidc_clients")
+    @classmethod
+    def _complete_and_distinct(cls, value: dict[str, OidcClientConfig]) -> dict[str, OidcClientConfig]:
+        clients = with_defaults(value)
+        problems = duplicates(clients)
+        if problems:
+            raise located_errors(problems)
+        return clients
+
     @model_validator(mode="after")
-    def _client_ids_unique(self) -> StackConfig:
-        if self.ocis_enabled and self.portal_client_id == OCIS_CLIENT_ID:
-            raise ValueError(
-                f"portal_client_id {OCIS_CLIENT_ID!r} is also OCIS's public client id; two providers "
-                "cannot share a client id: choose another one for the portal"
-            )
+    def _prefixed_slugs_fit(self) -> StackConfig:
+        for slug in self.oidc_clients:
+            named = self.named(slug)
+            if len(named) > SLUG_MAX_LENGTH:
+                raise located_errors(
+                    [
+                        (
+                            ("name_prefix",),
+                            f"with this prefix the application slug {named!r} is {len(named)} characters "
+                            f"long; authentik allows at most {SLUG_MAX_LENGTH}: shorten the prefix",
+                        )
+                    ]
+                )
         return self
+
+    def named(self, name: str) -> str:
+        """``name`` as this stack gives it to authentik (with ``name_prefix``)."""
+        return f"{self.name_prefix}{name}"
 
     @property
     def public_url(self) -> str:
@@ -140,8 +198,8 @@ _KEYS = {
     "authentik_url": CONFIG_KEYS["url"],
     "authentik_public_url": "authentikPublicUrl",
     "tenants": "tenants",
-    "portal_extra_redirect_uris": "portalExtraRedirectUris",
-    "portal_client_id": "portalClientId",
+    "name_prefix": "namePrefix",
+    "oidc_clients": "oidcClients",
     "oidc": "oidc",
     "docker": "docker",
 }
@@ -151,7 +209,7 @@ def load_stack_config(config: pulumi.Config | None = None) -> StackConfig:
     """Read and validate the ``dezky:*`` keys; raise ``ConfigError`` naming the key on a bad value."""
     config = config or pulumi.Config(CONFIG_NAMESPACE)
     raw: dict[str, Any] = {}
-    structured = {"tenants", "docker", "docker_enabled", "ocis_enabled", "portal_extra_redirect_uris", "oidc"}
+    structured = {"tenants", "docker", "docker_enabled", "ocis_enabled", "oidc_clients", "oidc"}
     for field, key in _KEYS.items():
         value = config.get_object(key) if field in structured else config.get(key)
         if value is not None:

@@ -1,11 +1,12 @@
 """The authentik objects of the Dezky dev stack, as the old setup guide made them by hand.
 
 - the platform-api ``ApiToken`` ``dezky-bootstrap-token`` (non-expiring, key from stack config);
-- ``ocis-provider`` (public, client id ``ocis-web``) with application ``OCIS Files`` / ``ocis``;
-- ``dezky-portal`` (confidential, client id ``dezky-portal``) with application ``Dezky Portal``;
+- for every OIDC client of the config (``dezky_infra.oidc_clients``; by default the portal,
+  confidential, and OCIS's public web client) an OAuth2 provider and the application bound to it;
 - one group per tenant.
-Everything waits for ``AuthentikReady``; providers, applications and groups also wait for the token,
-so on a fresh authentik the token exists before anything else is written.
+Every name authentik sees carries the stack's ``namePrefix``. Everything waits for ``AuthentikReady``;
+providers, applications and groups also wait for the token, so on a fresh authentik the token exists
+before anything else is written.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import pulumi
 
 from dezky_infra.authentik import ApiToken, Application, Group, OAuth2Provider
 from dezky_infra.authentik.readiness import AuthentikReady
-from dezky_infra.config import OCIS_CLIENT_ID, StackConfig
+from dezky_infra.config import StackConfig
+from dezky_infra.oidc_clients import OidcClientConfig
 
 TOKEN_IDENTIFIER = "dezky-bootstrap-token"
 
@@ -26,23 +28,19 @@ TOKEN_IDENTIFIER = "dezky-bootstrap-token"
 class OidcClient:
     """A provider and its application: what a service needs to log users in."""
 
+    config: OidcClientConfig
     provider: OAuth2Provider
     application: Application
-    redirect_uris: tuple[str, ...]
-    """The URIs the consumer sends users back to (strict), as declared."""
-    public: bool
-    """A public client (a browser app) authenticates with PKCE and no secret."""
-    env_prefix: str
-    """The consumer's ``.env`` keys are ``<prefix>_CLIENT_ID``, ``_CLIENT_SECRET``, ``_ISSUER``."""
 
     def description(self) -> dict[str, pulumi.Input[Any]]:
-        """What ``verify`` needs to log in as this client's consumer (stack output ``oidc_clients``)."""
+        """What ``verify`` and ``env`` need to act as this client's consumer (output ``oidc_clients``)."""
         return {
             "client_id": self.provider.client_id,
             "issuer": self.application.issuer,
-            "redirect_uris": list(self.redirect_uris),
-            "public": self.public,
-            "env_prefix": self.env_prefix,
+            "redirect_uris": list(self.config.redirect_uris),
+            "public": self.config.public,
+            "token_auth": self.config.auth_method,
+            "env_prefix": self.config.env_prefix,
         }
 
 
@@ -52,8 +50,8 @@ class DevObjects:
 
     ready: AuthentikReady
     token: ApiToken
-    portal: OidcClient
-    ocis: OidcClient | None
+    clients: dict[str, OidcClient]
+    """By application slug (without the stack's name prefix)."""
     tenant_groups: tuple[Group, ...]
 
 
@@ -73,47 +71,20 @@ def create_dev_objects(
     )
     token = ApiToken(
         "platform-api-token",
-        identifier=TOKEN_IDENTIFIER,
+        identifier=cfg.named(TOKEN_IDENTIFIER),
         key=token_key,
         user="akadmin",
         description="platform-api service token (managed by dezky-infra)",
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[ready]),
     )
     after_token = pulumi.ResourceOptions(parent=parent, depends_on=[token])
-    portal = _oidc_client(
-        cfg,
-        "dezky-portal",
-        provider_name="dezky-portal",
-        client_type="confidential",
-        client_id=cfg.portal_client_id,
-        redirect_urls=(f"https://{cfg.host('app')}/api/auth/callback", *cfg.portal_extra_redirect_uris),
-        app_name="Dezky Portal",
-        slug="dezky-portal",
-        launch_url=f"https://{cfg.host('app')}/",
-        env_prefix="PORTAL_OIDC",
-        opts=after_token,
-    )
-    ocis = (
-        _oidc_client(
-            cfg,
-            "ocis",
-            provider_name="ocis-provider",
-            client_type="public",
-            client_id=OCIS_CLIENT_ID,
-            redirect_urls=(f"https://{cfg.host('files')}/", f"https://{cfg.host('files')}/oidc-callback"),
-            app_name="OCIS Files",
-            slug="ocis",
-            launch_url=f"https://{cfg.host('files')}/",
-            env_prefix="OCIS_OIDC",
-            opts=after_token,
-        )
-        if cfg.ocis_enabled
-        else None
-    )
+    clients = {
+        slug: _oidc_client(cfg, slug, client, after_token) for slug, client in cfg.oidc_clients.items()
+    }
     groups = tuple(
         Group(
             tenant.group_name,
-            name=tenant.group_name,
+            name=cfg.named(tenant.group_name),
             attributes={
                 "dezky": {"tenant": tenant.slug, "display_name": tenant.display_name or tenant.slug},
                 **tenant.attributes,
@@ -122,30 +93,23 @@ def create_dev_objects(
         )
         for tenant in cfg.tenants
     )
-    return DevObjects(ready=ready, token=token, portal=portal, ocis=ocis, tenant_groups=groups)
+    return DevObjects(ready=ready, token=token, clients=clients, tenant_groups=groups)
 
 
 def _oidc_client(
-    cfg: StackConfig,
-    key: str,
-    *,
-    provider_name: str,
-    client_type: str,
-    client_id: str,
-    redirect_urls: tuple[str, ...],
-    app_name: str,
-    slug: str,
-    launch_url: str,
-    env_prefix: str,
-    opts: pulumi.ResourceOptions,
+    cfg: StackConfig, slug: str, client: OidcClientConfig, opts: pulumi.ResourceOptions
 ) -> OidcClient:
-    """A provider with the stack's flows, key and scopes, and the application bound to it."""
+    """A provider with the stack's flows, key and scopes, and the application bound to it.
+
+    The Pulumi resource names come from the slug without the prefix, so changing the prefix renames
+    the objects in authentik instead of making new Pulumi resources.
+    """
     provider = OAuth2Provider(
-        f"{key}-provider",
-        name=provider_name,
-        client_type=client_type,
-        client_id=client_id,
-        redirect_uris=[{"url": url, "matching_mode": "strict"} for url in redirect_urls],
+        f"{slug}-provider",
+        name=cfg.named(client.provider_name),
+        client_type=client.client_type,
+        client_id=cfg.named(client.client_id),
+        redirect_uris=[{"url": url, "matching_mode": "strict"} for url in client.redirect_uris],
         authorization_flow=cfg.oidc.authorization_flow,
         invalidation_flow=cfg.oidc.invalidation_flow,
         signing_key=cfg.oidc.signing_key,
@@ -153,12 +117,12 @@ def _oidc_client(
         opts=opts,
     )
     application = Application(
-        f"{key}-app",
-        name=app_name,
-        slug=slug,
+        f"{slug}-app",
+        name=client.name,
+        slug=cfg.named(slug),
         provider=provider.pk,
-        launch_url=launch_url,
+        launch_url=client.launch_url,
         public_url=cfg.public_url,
         opts=opts,
     )
-    return OidcClient(provider, application, redirect_urls, client_type == "public", env_prefix)
+    return OidcClient(client, provider, application)

@@ -12,6 +12,7 @@ read or written (one ``error:`` line on stderr; the file is left untouched).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Final
 
 from dezky_infra import envfile
+from dezky_infra.oidc_clients import CLIENT_ENV_KEYS, env_key, output_name
 from dezky_infra.stack_reader import StackOutputError, read_stack_outputs
 
 
@@ -32,17 +34,29 @@ class EnvSetting:
     default: str | None = None
 
 
-ENV_SETTINGS: Final[tuple[EnvSetting, ...]] = (
-    EnvSetting("portal_oidc_client_id", "PORTAL_OIDC_CLIENT_ID"),
-    EnvSetting("portal_oidc_client_secret", "PORTAL_OIDC_CLIENT_SECRET"),
-    EnvSetting("portal_oidc_issuer", "PORTAL_OIDC_ISSUER"),
-    EnvSetting("ocis_oidc_client_id", "OCIS_OIDC_CLIENT_ID"),
-    EnvSetting("ocis_oidc_issuer", "OCIS_OIDC_ISSUER"),
+STACK_SETTINGS: Final[tuple[EnvSetting, ...]] = (
     EnvSetting("authentik_bootstrap_token", "AUTHENTIK_BOOTSTRAP_TOKEN"),
     EnvSetting("authentik_url", "AUTHENTIK_URL"),
     EnvSetting("platform_api_internal_url", "PLATFORM_API_INTERNAL_URL", default="http://platform-api:3001"),
 )
-"""The whole output-to-key mapping; the order is the order keys are appended to a new file."""
+"""The keys that are not about one OIDC client."""
+
+
+def env_settings(outputs: Mapping[str, str]) -> tuple[EnvSetting, ...]:
+    """The whole output-to-key mapping for this stack: each OIDC client's keys (from the output
+    ``oidc_clients``, in its order), then the stack's; the order is the order keys are appended to a
+    new file."""
+    try:
+        clients = json.loads(outputs["oidc_clients"])
+    except (KeyError, ValueError):
+        raise StackOutputError("the stack lacks output oidc_clients; run `pulumi up` to create it") from None
+    per_client = [
+        EnvSetting(output_name(client["env_prefix"], suffix), env_key(client["env_prefix"], suffix))
+        for client in clients.values()
+        for suffix in CLIENT_ENV_KEYS
+        if not (suffix == "CLIENT_SECRET" and client["public"])
+    ]
+    return (*per_client, *STACK_SETTINGS)
 
 
 class Mode(Enum):
@@ -60,7 +74,7 @@ def env_values(outputs: Mapping[str, str]) -> dict[str, str]:
     """
     values: dict[str, str] = {}
     missing: list[str] = []
-    for setting in ENV_SETTINGS:
+    for setting in env_settings(outputs):
         value = outputs.get(setting.output, setting.default)
         if value is None:
             missing.append(setting.output)

@@ -11,8 +11,9 @@ from __future__ import annotations
 import pulumi
 
 from dezky_infra.config import StackConfig, StackSecrets
-from dezky_infra.dev_objects import DevObjects, create_dev_objects
+from dezky_infra.dev_objects import DevObjects, OidcClient, create_dev_objects
 from dezky_infra.generated_secret import GeneratedSecret
+from dezky_infra.oidc_clients import OCIS, PORTAL, output_name
 
 PLATFORM_API_INTERNAL_URL = "http://platform-api:3001"
 
@@ -77,17 +78,20 @@ class DezkyStack(pulumi.ComponentResource):
             ready_trigger=platform.authentik_server.id,
             wait_for=[platform],
         )
+        portal, ocis = objects.clients.get(PORTAL), objects.clients.get(OCIS)
+        if portal is None:
+            raise ValueError(f"the docker layer runs the portal, which signs in with the client `{PORTAL}`")
         DockerApps(
             name,
             settings,
             platform,
             AppSecrets(
                 api_token=objects.token.key,
-                portal_client_id=objects.portal.provider.client_id,
-                portal_client_secret=objects.portal.provider.client_secret,
-                portal_issuer=objects.portal.application.issuer,
-                ocis_client_id=objects.ocis.provider.client_id if objects.ocis else None,
-                ocis_issuer=objects.ocis.application.issuer if objects.ocis else None,
+                portal_client_id=portal.provider.client_id,
+                portal_client_secret=portal.provider.client_secret,
+                portal_issuer=portal.application.issuer,
+                ocis_client_id=ocis.provider.client_id if ocis else None,
+                ocis_issuer=ocis.application.issuer if ocis else None,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -102,15 +106,23 @@ class DezkyStack(pulumi.ComponentResource):
         pulumi.export("portal_url", f"https://{cfg.host('app')}")
         pulumi.export("platform_api_internal_url", PLATFORM_API_INTERNAL_URL)
         pulumi.export("authentik_bootstrap_token", pulumi.Output.secret(objects.token.key))
-        pulumi.export("portal_oidc_client_id", objects.portal.provider.client_id)
-        pulumi.export(
-            "portal_oidc_client_secret", pulumi.Output.secret(objects.portal.provider.client_secret)
-        )
-        pulumi.export("portal_oidc_issuer", objects.portal.application.issuer)
         pulumi.export("tenant_groups", [group.pk for group in objects.tenant_groups])
-        clients = {"portal": objects.portal, **({"ocis": objects.ocis} if objects.ocis is not None else {})}
-        pulumi.export("oidc_clients", {key: client.description() for key, client in clients.items()})
-        if objects.ocis is not None:
+        for client in objects.clients.values():
+            for name, value in client_outputs(client).items():
+                pulumi.export(name, value)
+        pulumi.export(
+            "oidc_clients", {slug: client.description() for slug, client in objects.clients.items()}
+        )
+        if OCIS in objects.clients:
             pulumi.export("files_url", f"https://{cfg.host('files')}")
-            pulumi.export("ocis_oidc_client_id", objects.ocis.provider.client_id)
-            pulumi.export("ocis_oidc_issuer", objects.ocis.application.issuer)
+
+
+def client_outputs(client: OidcClient) -> dict[str, pulumi.Input[str]]:
+    """The client's own stack outputs (``<prefix>_client_id``, ``_client_secret`` if confidential,
+    ``_issuer``), which ``python -m dezky_infra env`` writes as the ``.env`` keys of the same names."""
+    prefix = client.config.env_prefix
+    outputs: dict[str, pulumi.Input[str]] = {output_name(prefix, "CLIENT_ID"): client.provider.client_id}
+    if not client.config.public:
+        outputs[output_name(prefix, "CLIENT_SECRET")] = pulumi.Output.secret(client.provider.client_secret)
+    outputs[output_name(prefix, "ISSUER")] = client.application.issuer
+    return outputs

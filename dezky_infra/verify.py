@@ -47,7 +47,7 @@ from dezky_infra.authentik.client import AuthentikClient
 from dezky_infra.authentik.connection import CONFIG_KEYS, CONFIG_NAMESPACE, ConnectionSettings
 from dezky_infra.authentik.errors import AuthentikError
 from dezky_infra.authentik.password_login import LOGOUT_FLOW, log_out, login_with_password
-from dezky_infra.env_cli import ENV_SETTINGS
+from dezky_infra.oidc_clients import TokenAuth, env_key, output_name
 from dezky_infra.stack_reader import StackOutputError, read_stack_config, read_stack_outputs
 
 LOGIN_REDIRECT_PREFIX: Final = "/flows/-/default/authentication/"
@@ -68,6 +68,7 @@ class OidcClientInfo(BaseModel):
     issuer: str
     redirect_uris: tuple[str, ...]
     public: bool
+    token_auth: TokenAuth = "client_secret_basic"
     env_prefix: str
 
 
@@ -110,9 +111,9 @@ def consumer_view(
 ) -> ConsumerView:
     """The client id, issuer and secret the consumer reads from ``.env``, and which of them are stale."""
     view = ConsumerView(
-        client_id=env.get(f"{info.env_prefix}_CLIENT_ID") or info.client_id,
-        issuer=env.get(f"{info.env_prefix}_ISSUER") or info.issuer,
-        secret=env.get(f"{info.env_prefix}_CLIENT_SECRET") or None,
+        client_id=env.get(env_key(info.env_prefix, "CLIENT_ID")) or info.client_id,
+        issuer=env.get(env_key(info.env_prefix, "ISSUER")) or info.issuer,
+        secret=env.get(env_key(info.env_prefix, "CLIENT_SECRET")) or None,
     )
     for key, value, expected in (
         ("CLIENT_ID", view.client_id, info.client_id),
@@ -120,7 +121,7 @@ def consumer_view(
         ("CLIENT_SECRET", view.secret, None if info.public else output_secret),
     ):
         if expected is not None and value != expected:
-            view.stale.append(f"{info.env_prefix}_{key}")
+            view.stale.append(env_key(info.env_prefix, key))
     return view
 
 
@@ -302,7 +303,7 @@ class Verifier:
             how = (
                 "PKCE, no secret (public client)"
                 if info.public
-                else f"the client secret from {self.env_file}"
+                else f"the client secret from {self.env_file} ({info.token_auth})"
             )
             return f"tokens issued for {how}"
 
@@ -376,11 +377,14 @@ class Verifier:
         else:
             if view.secret is None:
                 raise CheckFailed(
-                    f"{self.env_file} has no {info.env_prefix}_CLIENT_SECRET: run "
+                    f"{self.env_file} has no {env_key(info.env_prefix, 'CLIENT_SECRET')}: run "
                     f"`python -m dezky_infra env --stack {self.stack}`"
                 )
             self.client.add_secret(view.secret)
-            auth = (view.client_id, view.secret)
+            if info.token_auth == "client_secret_post":
+                form.update(client_id=view.client_id, client_secret=view.secret)
+            else:
+                auth = (view.client_id, view.secret)
         response = self.call("POST", endpoint, data=form, auth=auth)
         if response.status_code == 400:
             error = self.oauth_error(response)
@@ -388,7 +392,7 @@ class Verifier:
                 fix = (
                     f"the client secret in {self.env_file} is stale: run `python -m dezky_infra env --stack "
                     f"{self.stack}`"
-                    if f"{info.env_prefix}_CLIENT_SECRET" in view.stale
+                    if env_key(info.env_prefix, "CLIENT_SECRET") in view.stale
                     else "authentik holds another client secret than the stack (changed outside pulumi?): "
                     f"run `pulumi up --refresh`, then `python -m dezky_infra env --stack {self.stack}`"
                 )
@@ -546,11 +550,6 @@ def connection_settings(config: Mapping[str, str], base_url: str, cwd: Path) -> 
     return settings
 
 
-def output_for(env_key: str) -> str | None:
-    """The stack output that ``python -m dezky_infra env`` writes into ``env_key``."""
-    return next((setting.output for setting in ENV_SETTINGS if setting.key == env_key), None)
-
-
 def base_of(issuer: str) -> str:
     """authentik's base URL from an issuer ``<base>/application/o/<slug>/``."""
     base, found, _ = issuer.partition("/application/o/")
@@ -580,7 +579,7 @@ def run(stack: str, cwd: Path, env_file: Path) -> int:
     print(f"verify: stack {stack}, authentik at {base}, {len(clients)} OIDC client(s)", flush=True)
     try:
         for name, info in clients.items():
-            secret = outputs.get(output_for(f"{info.env_prefix}_CLIENT_SECRET") or "")
+            secret = outputs.get(output_name(info.env_prefix, "CLIENT_SECRET"))
             verifier.verify_client(name, info, consumer_view(info, env, secret))
     finally:
         try:

@@ -6,6 +6,7 @@ replaced at its one seam, ``read_stack_outputs``, and the pulumi binary is never
 
 from __future__ import annotations
 
+import json
 import stat
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 from dotenv import dotenv_values
 
 from dezky_infra import env_cli, stack_reader
-from dezky_infra.env_cli import ENV_SETTINGS, Mode, StackOutputError
+from dezky_infra.env_cli import Mode, StackOutputError, env_settings
 
 SECRET = "s3cr3t-VALUE-do-not-print"
 
@@ -26,6 +27,13 @@ OUTPUTS = {
     "authentik_bootstrap_token": f"{SECRET}-token with spaces & 'quotes'",
     "authentik_url": "http://authentik:9000",
     "unrelated_output": "ignored",
+    # what the stack exports about its clients (the parts env reads: the prefix and public/confidential)
+    "oidc_clients": json.dumps(
+        {
+            "dezky-portal": {"env_prefix": "PORTAL_OIDC", "public": False},
+            "ocis": {"env_prefix": "OCIS_OIDC", "public": True},
+        }
+    ),
 }
 
 EXPECTED_VALUES = {
@@ -45,9 +53,33 @@ def assert_no_secret(*streams: str) -> None:
         assert SECRET not in stream
 
 
-def test_mapping_table_is_one_to_one() -> None:
-    assert len({setting.output for setting in ENV_SETTINGS}) == len(ENV_SETTINGS)
-    assert len({setting.key for setting in ENV_SETTINGS}) == len(ENV_SETTINGS)
+def test_mapping_table_is_one_to_one_and_keeps_the_portal_and_ocis_keys() -> None:
+    settings = env_settings(OUTPUTS)
+    assert len({setting.output for setting in settings}) == len(settings)
+    assert len({setting.key for setting in settings}) == len(settings)
+    assert [setting.key for setting in settings] == list(EXPECTED_VALUES)
+
+
+def test_every_listed_client_gets_its_keys() -> None:
+    clients = json.loads(OUTPUTS["oidc_clients"])
+    clients["stalwart"] = {"env_prefix": "STALWART_OIDC", "public": False}
+    outputs = {
+        **OUTPUTS,
+        "oidc_clients": json.dumps(clients),
+        "stalwart_oidc_client_id": "stalwart",
+        "stalwart_oidc_client_secret": SECRET,
+        "stalwart_oidc_issuer": "http://authentik:9000/application/o/stalwart/",
+    }
+    values = env_cli.env_values(outputs)
+    assert values["STALWART_OIDC_CLIENT_SECRET"] == SECRET
+    assert values["STALWART_OIDC_ISSUER"] == "http://authentik:9000/application/o/stalwart/"
+    assert "OCIS_OIDC_CLIENT_SECRET" not in values  # a public client has no secret
+
+
+def test_a_stack_without_the_clients_output_says_to_run_up() -> None:
+    outputs = {name: value for name, value in OUTPUTS.items() if name != "oidc_clients"}
+    with pytest.raises(StackOutputError, match="lacks output oidc_clients; run `pulumi up`"):
+        env_cli.env_values(outputs)
 
 
 def test_env_values_maps_outputs_and_applies_the_default() -> None:

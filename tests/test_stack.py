@@ -109,3 +109,43 @@ def test_docker_on_requires_the_bootstrap_password() -> None:
 def test_bad_config_names_the_key() -> None:
     with pytest.raises(Exception, match=r"stack config `dezky:tenants\[1\]\.slug`: .*may only contain"):
         run_program({"dezky:dockerEnabled": "false", "dezky:tenants": [{"slug": "ok"}, {"slug": "not ok"}]})
+
+
+def authentik_inputs(mocks: RecordingMocks) -> dict[str, dict[str, Any]]:
+    return {
+        r.name: r.inputs for r in mocks.registered if r.type.startswith("pulumi-python:dynamic/authentik")
+    }
+
+
+def test_a_client_is_one_config_entry() -> None:
+    stalwart = {"name": "Stalwart Mail", "redirect_uris": ["https://mail.{domain}/login/oauth"]}
+    inputs = authentik_inputs(
+        run_program({"dezky:dockerEnabled": "false", "dezky:oidcClients": {"stalwart": stalwart}})
+    )
+    assert inputs["stalwart-provider"]["name"] == "stalwart"
+    assert inputs["stalwart-provider"]["client_id"] == "stalwart"
+    assert inputs["stalwart-provider"]["client_type"] == "confidential"
+    assert unwrap(inputs["stalwart-provider"]["redirect_uris"]) == [
+        {"url": "https://mail.dezky.local/login/oauth", "matching_mode": "strict"}
+    ]
+    assert inputs["stalwart-app"]["slug"] == "stalwart" and inputs["stalwart-app"]["name"] == "Stalwart Mail"
+    # the guide's two clients are still there, as they were
+    assert (
+        inputs["ocis-provider"]["name"] == "ocis-provider"
+        and inputs["ocis-provider"]["client_id"] == "ocis-web"
+    )
+    assert inputs["dezky-portal-app"]["name"] == "Dezky Portal"
+
+
+def test_the_name_prefix_reaches_every_name_authentik_sees_but_no_resource_name() -> None:
+    mocks = run_program({"dezky:dockerEnabled": "false", "dezky:namePrefix": "alice-"})
+    inputs = authentik_inputs(mocks)
+    assert sorted(inputs) == sorted(authentik_inputs(run_program({"dezky:dockerEnabled": "false"})))
+    assert inputs["dezky-portal-provider"]["name"] == "alice-dezky-portal"
+    assert inputs["dezky-portal-provider"]["client_id"] == "alice-dezky-portal"
+    assert inputs["ocis-provider"]["name"] == "alice-ocis-provider"
+    assert inputs["ocis-provider"]["client_id"] == "alice-ocis-web"
+    assert inputs["dezky-portal-app"]["slug"] == "alice-dezky-portal"
+    assert inputs["ocis-app"]["slug"] == "alice-ocis"
+    assert inputs["tenant-demo"]["name"] == "alice-tenant-demo"
+    assert inputs["platform-api-token"]["identifier"] == "alice-dezky-bootstrap-token"

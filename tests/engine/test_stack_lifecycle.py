@@ -27,9 +27,22 @@ TENANTS = [{"slug": "acme", "display_name": "ACME"}, {"slug": "globex"}]
 PORTAL_CALLBACK = "https://app.dezky.local/api/auth/callback"
 
 
+LOGIN_PATH = "/api/v3/flows/executor/default-authentication-flow/"
+
+
+def logins(server: AuthentikServer) -> int:
+    """Password logins since the last reset (each answers the flow twice: identification, password)."""
+    return sum(1 for c in server.calls if c.method == "POST" and c.path == LOGIN_PATH) // 2
+
+
+def live_sessions(server: AuthentikServer) -> int:
+    with server.db.lock:
+        return sum(1 for session in server.db.sessions.values() if session.user is not None)
+
+
 def report(server: AuthentikServer, step: str) -> tuple[int, int]:
     reads, writes = server.count(reads=True), server.count(reads=False)
-    print(f"[authentik calls] {step}: {reads} reads, {writes} writes")
+    print(f"[authentik calls] {step}: {reads} reads, {writes} writes, {logins(server)} logins")
     server.reset_calls()
     return reads, writes
 
@@ -82,6 +95,9 @@ class TestDevStackLifecycle:
     ) -> None:
         server.reset_calls()
         result = project.up()
+        # one password login for the whole run, logged out once the API token exists
+        assert logins(server) == 1
+        assert live_sessions(server) == 0
         report(server, "fresh up")
         # 8 authentik resources (ready, token, 2 providers, 2 apps, 2 groups) + the stack + DezkyStack
         assert changes(result.summary.resource_changes or {}) == {"create": 10}
@@ -153,7 +169,14 @@ class TestDevStackLifecycle:
         self, project: EngineProject, server: AuthentikServer, admin: AuthentikClient
     ) -> None:
         before = admin.list_all("providers/oauth2/", {"name": "dezky-portal"})[0]
-        project.set_object("portalExtraRedirectUris", ["https://app.dezky.local/api/auth/callback-dev"])
+        project.set_object(
+            "oidcClients",
+            {
+                "dezky-portal": {
+                    "redirect_uris": [PORTAL_CALLBACK, "https://app.dezky.local/api/auth/callback-dev"]
+                }
+            },
+        )
         # what a reviewer reads: the provider's update with names, never pks or secrets. The engine
         # marks an updating resource's outputs unknown at preview, so the application bound to it
         # shows as a possible update (`provider: 1 => [unknown]`); at apply it is unchanged.
@@ -191,7 +214,10 @@ class TestDevStackLifecycle:
         self, project: EngineProject, server: AuthentikServer, admin: AuthentikClient
     ) -> None:
         server.wipe(bootstrap_token=None)
+        server.reset_calls()
         up = project.up(refresh=True)
+        assert logins(server) == 1  # was one per resource that met the missing token: 8
+        assert live_sessions(server) == 0
         report(server, "up --refresh after wipe")
         # everything but the readiness step (a moment, not an object) was gone and is created again
         assert changes(up.summary.resource_changes or {}) == {"create": 7}

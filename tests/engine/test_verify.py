@@ -26,6 +26,11 @@ from tests.engine.harness import REPO, EngineProject
 TOKEN = "verify-engine-platform-api-token-7c1b9e3d5f"
 PASSWORD = "verify-engine-akadmin-password-2b8e"
 PORTAL_CALLBACK = "https://app.dezky.local/api/auth/callback"
+STALWART = {
+    "name": "Stalwart Mail",
+    "redirect_uris": ["https://mail.{domain}/login/oauth"],
+    "token_auth": "client_secret_post",
+}
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +51,8 @@ def project(tmp_path_factory: pytest.TempPathFactory, server: AuthentikServer) -
         {"authentikToken": TOKEN, "authentikBootstrapPassword": PASSWORD},
     )
     project.set_object("dockerEnabled", False)
+    # a third app (mail) is one config entry: its provider, application, outputs, .env keys and checks
+    project.set_object("oidcClients", {"stalwart": STALWART})
     project.up()
     yield project
     project.destroy()
@@ -93,9 +100,11 @@ def test_verify_after_up_and_env_passes_twice(
     assert first.returncode == 0, first.stdout + first.stderr
     lines = first.stdout.splitlines()
     print(f"[verify] {len(lines) - 2} checks in {elapsed:.2f}s, {len(server.calls)} authentik calls")
-    assert lines[-1] == "verify: all 20 checks passed"
+    assert lines[-1] == "verify: all 28 checks passed"
+    assert "ok    stalwart: token exchange: tokens issued for the client secret from" in first.stdout
+    assert "(client_secret_post)" in first.stdout
     assert not [line for line in lines if line.startswith("FAIL")]
-    assert f"ok    portal: login via {PORTAL_CALLBACK}" in first.stdout
+    assert f"ok    dezky-portal: login via {PORTAL_CALLBACK}" in first.stdout
     second = verify(project, env_file)  # nothing left behind that breaks a second run
     assert second.returncode == 0, second.stdout + second.stderr
     for secret in secrets_of(server):
@@ -115,7 +124,7 @@ def test_a_stale_client_secret_in_env_fails_naming_the_fix(project: EngineProjec
     result = verify(project, stale)
     assert result.returncode == 1
     assert (
-        "FAIL  portal: token exchange: Client authentication failed (invalid_client): the client secret in "
+        "FAIL  dezky-portal: token exchange: Client authentication failed (invalid_client): the client secret in "
         f"{stale} is stale: run `python -m dezky_infra env --stack dev`"
     ) in result.stdout.splitlines()
 
@@ -134,7 +143,7 @@ def test_a_redirect_uri_changed_out_of_band_fails_naming_the_uri(
     assert result.returncode == 1
     failed = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
     assert failed == [
-        f"FAIL  portal: login via {PORTAL_CALLBACK}: authentik refuses the redirect URI {PORTAL_CALLBACK} "
+        f"FAIL  dezky-portal: login via {PORTAL_CALLBACK}: authentik refuses the redirect URI {PORTAL_CALLBACK} "
         "(HTTP 400: not registered for client dezky-portal, changed outside pulumi?); run "
         "`pulumi up --refresh` to put it back"
     ]
@@ -164,5 +173,5 @@ def test_the_review_preview_runs_the_real_engine_without_a_docker_daemon(
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "review: Docker stand-in at unix://" in result.stderr
-    assert re.search(r"\b9 unchanged\b", result.stdout)  # stack, component, 7 authentik objects
+    assert re.search(r"\b11 unchanged\b", result.stdout)  # stack, component, 9 authentik objects
     assert server.calls == []  # an unchanged stack previews without authentik

@@ -47,20 +47,22 @@ CLOSED_PORT_URL = "http://127.0.0.1:9"  # discard port: nothing listens, connect
 MATRIX = [
     Case(
         "malformed redirect URI",
-        structured={"portalExtraRedirectUris": ["app.dezky.local/cb"]},
+        structured={"oidcClients": {"dezky-portal": {"redirect_uris": ["app.dezky.local/cb"]}}},
         expect=(
-            "stack config `dezky:portalExtraRedirectUris[0]`",
+            "stack config `dezky:oidcClients.dezky-portal.redirect_uris[0]`",
             "is not an absolute http(s) URL",
             "write it like",
         ),
     ),
     Case(
         "non-https redirect URI",
-        structured={"portalExtraRedirectUris": ["https://app.dezky.local/ok", "http://app.dezky.local/cb"]},
+        structured={
+            "oidcClients": {"stalwart": {"name": "Mail", "redirect_uris": ["https://m/ok", "http://m/cb"]}}
+        },
         expect=(
-            "stack config `dezky:portalExtraRedirectUris[1]`",
+            "stack config `dezky:oidcClients.stalwart.redirect_uris[1]`",
             "is not https",
-            "write 'https://app.dezky.local/cb'",
+            "write 'https://m/cb'",
         ),
     ),
     Case(
@@ -103,13 +105,29 @@ MATRIX = [
     ),
     Case(
         "duplicate client ids",
-        plain={"portalClientId": "ocis-web"},
-        expect=("portal_client_id 'ocis-web' is also OCIS's public client id", "choose another one"),
+        structured={"oidcClients": {"dezky-portal": {"client_id": "ocis-web"}}},
+        expect=("stack config `dezky:oidcClients.ocis.client_id`: 'ocis-web' is also dezky-portal's",),
     ),
     Case(
-        "empty client id",
-        plain={"portalClientId": ""},
-        expect=("stack config `dezky:portalClientId`", "at least 1 character"),
+        "public client with a confidential-only setting",
+        structured={"oidcClients": {"ocis": {"token_auth": "client_secret_basic"}}},
+        expect=(
+            "stack config `dezky:oidcClients.ocis`: token_auth 'client_secret_basic' needs a client secret",
+        ),
+    ),
+    Case(
+        "bad env prefix",
+        structured={
+            "oidcClients": {
+                "stalwart": {"name": "Mail", "redirect_uris": ["https://m/cb"], "env_prefix": "mail"}
+            }
+        },
+        expect=("stack config `dezky:oidcClients.stalwart.env_prefix`: 'mail' is not an env key prefix",),
+    ),
+    Case(
+        "name prefix too long for a slug",
+        plain={"namePrefix": "a-very-long-prefix-for-a-shared-staging-authentik-"},
+        expect=("stack config `dezky:namePrefix`: with this prefix the application slug", "at most 50"),
     ),
     Case(
         "unreachable authentik URL",

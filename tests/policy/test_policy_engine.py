@@ -24,6 +24,7 @@ PASSWORD = "policy-test-akadmin-password-51c2"
 # The provider's own check refuses plain http except on a loopback host (OAuth 2.1); the pack is
 # stricter and refuses it everywhere, so a localhost dev callback is what only the pack catches.
 BAD_REDIRECT = "http://localhost:3000/api/auth/callback"
+PORTAL_CALLBACK = "https://app.dezky.local/api/auth/callback"
 
 
 @pytest.fixture(scope="module")
@@ -71,12 +72,12 @@ def test_the_dev_stack_passes_the_pack(dev: EngineProject) -> None:
 
 def test_a_plain_http_redirect_uri_is_a_mandatory_violation(dev: EngineProject) -> None:
     """An http redirect on the portal provider is reported, and only the pack fails the preview."""
-    dev.set_object("portalExtraRedirectUris", [BAD_REDIRECT])
+    dev.set_object("oidcClients", {"dezky-portal": {"redirect_uris": [PORTAL_CALLBACK, BAD_REDIRECT]}})
     try:
         with pytest.raises(auto.CommandError) as failed:
             dev.preview(policy_packs=[POLICY_PACK])
     finally:
-        dev.set_object("portalExtraRedirectUris", [])
+        dev.set_object("oidcClients", {})
     message = str(failed.value)
     assert "[mandatory]  authentik-redirect-uris-https-strict" in message
     assert f"redirect URI '{BAD_REDIRECT}' is not https" in message
