@@ -112,6 +112,12 @@ class StackConfig(BaseModel):
     )
     """The OIDC clients by application slug: the dev defaults with ``dezky:oidcClients`` over them
     (``dezky_infra.oidc_clients``), derived fields filled in."""
+    adopt_existing: bool = True
+    """A create may take over an object authentik already holds under the same natural key (warning
+    that it did); false makes that an error, except for the names in ``adopt``."""
+    adopt: dict[str, bool] = Field(default_factory=dict)
+    """Names (as authentik sees them: provider names, slugs, group names, token identifiers) to take
+    over even when ``adopt_existing`` is false: the explicit form of an import."""
     oidc: OidcDefaults = OidcDefaults()
     docker: dict[str, Any] = Field(default_factory=dict)
     """Settings of the docker layer, validated by ``dezky_infra.docker`` (images, ports, sources, ...)."""
@@ -170,6 +176,10 @@ class StackConfig(BaseModel):
         """``name`` as this stack gives it to authentik (with ``name_prefix``)."""
         return f"{self.name_prefix}{name}"
 
+    def adopts(self, name: str) -> bool:
+        """Whether the object authentik knows as ``name`` was asked for explicitly (``adopt``)."""
+        return self.adopt.get(name, False)
+
     @property
     def public_url(self) -> str:
         """authentik's public base URL."""
@@ -199,6 +209,8 @@ _KEYS = {
     "authentik_public_url": "authentikPublicUrl",
     "tenants": "tenants",
     "name_prefix": "namePrefix",
+    "adopt_existing": "adoptExisting",
+    "adopt": "adopt",
     "oidc_clients": "oidcClients",
     "oidc": "oidc",
     "docker": "docker",
@@ -209,7 +221,16 @@ def load_stack_config(config: pulumi.Config | None = None) -> StackConfig:
     """Read and validate the ``dezky:*`` keys; raise ``ConfigError`` naming the key on a bad value."""
     config = config or pulumi.Config(CONFIG_NAMESPACE)
     raw: dict[str, Any] = {}
-    structured = {"tenants", "docker", "docker_enabled", "ocis_enabled", "oidc_clients", "oidc"}
+    structured = {
+        "tenants",
+        "docker",
+        "docker_enabled",
+        "ocis_enabled",
+        "oidc_clients",
+        "oidc",
+        "adopt_existing",
+        "adopt",
+    }
     for field, key in _KEYS.items():
         value = config.get_object(key) if field in structured else config.get(key)
         if value is not None:

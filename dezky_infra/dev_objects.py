@@ -69,9 +69,11 @@ def create_dev_objects(
         trigger=ready_trigger,
         opts=pulumi.ResourceOptions(parent=parent, depends_on=wait_for or []),
     )
+    identifier = cfg.named(TOKEN_IDENTIFIER)
     token = ApiToken(
         "platform-api-token",
-        identifier=cfg.named(TOKEN_IDENTIFIER),
+        identifier=identifier,
+        adopt=cfg.adopts(identifier),
         key=token_key,
         user="akadmin",
         description="platform-api service token (managed by dezky-infra)",
@@ -85,6 +87,7 @@ def create_dev_objects(
         Group(
             tenant.group_name,
             name=cfg.named(tenant.group_name),
+            adopt=cfg.adopts(cfg.named(tenant.group_name)),
             attributes={
                 "dezky": {"tenant": tenant.slug, "display_name": tenant.display_name or tenant.slug},
                 **tenant.attributes,
@@ -104,9 +107,11 @@ def _oidc_client(
     The Pulumi resource names come from the slug without the prefix, so changing the prefix renames
     the objects in authentik instead of making new Pulumi resources.
     """
+    provider_name = cfg.named(client.provider_name)
     provider = OAuth2Provider(
         f"{slug}-provider",
-        name=cfg.named(client.provider_name),
+        name=provider_name,
+        adopt=cfg.adopts(provider_name),
         client_type=client.client_type,
         client_id=cfg.named(client.client_id),
         redirect_uris=[{"url": url, "matching_mode": "strict"} for url in client.redirect_uris],
@@ -120,6 +125,7 @@ def _oidc_client(
         f"{slug}-app",
         name=client.name,
         slug=cfg.named(slug),
+        adopt=cfg.adopts(cfg.named(slug)),
         provider=provider.pk,
         launch_url=client.launch_url,
         public_url=cfg.public_url,

@@ -16,7 +16,8 @@ import pulumi
 from pulumi.dynamic import Resource
 from pydantic import Field, field_validator
 
-from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider, ResourceSpec, create_or_adopt
+from dezky_infra.authentik.adoption import create_or_adopt, find_at
+from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider, ResourceSpec
 from dezky_infra.authentik.validation import check_absolute_url, check_slug
 
 if TYPE_CHECKING:  # the client (and httpx) load only when a connection is made, not to declare resources
@@ -58,6 +59,7 @@ class ApplicationProvider(AuthentikResourceProvider[ApplicationSpec]):
     """Dynamic provider for ``core/applications/``; the resource id is the slug."""
 
     spec_type: ClassVar[type[ResourceSpec]] = ApplicationSpec
+    kind: ClassVar[str] = "Application"
 
     @staticmethod
     def body(spec: ApplicationSpec) -> dict[str, Any]:
@@ -78,7 +80,10 @@ class ApplicationProvider(AuthentikResourceProvider[ApplicationSpec]):
 
     def create_object(self, client: AuthentikClient, spec: ApplicationSpec) -> tuple[str, dict[str, Any]]:
         # adoption goes by the detail route: the ?slug= list filter is a stale per-user cache
-        live = create_or_adopt(client, PATH, self.body(spec), "slug", lambda: f"{PATH}{spec.slug}/")
+        detail = f"{PATH}{spec.slug}/"
+        live = create_or_adopt(
+            client, PATH, self.body(spec), self.adoption(spec, "slug"), lambda: find_at(client, detail)
+        )
         return spec.slug, self.outputs(live, spec)
 
     def read_object(
@@ -125,9 +130,11 @@ class Application(Resource, module="authentik", name="Application"):
         launch_url: pulumi.Input[str] | None = None,
         policy_engine_mode: pulumi.Input[str] = "any",
         group: pulumi.Input[str] = "",
+        adopt: pulumi.Input[bool] = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props = {
+            "adopt": adopt,
             "name": name,
             "slug": slug,
             "public_url": public_url,

@@ -85,7 +85,8 @@ class AuthentikClient:
     """One authentik instance's API, with retries, pagination and readable errors.
 
     Build it inside a provider method (never keep it on a pickled object) and close it, or use it as a
-    context manager. ``sleep`` and ``clock`` are injectable so retry timing is testable.
+    context manager. ``sleep`` and ``clock`` are injectable so retry timing is testable, and
+    ``transport`` so a test can give answers no server it runs would give.
     """
 
     def __init__(
@@ -94,6 +95,7 @@ class AuthentikClient:
         *,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.settings = settings
         self._sleep = sleep
@@ -109,6 +111,7 @@ class AuthentikClient:
             verify=self._tls_verification(),
             headers={"Accept": "application/json"},
             follow_redirects=False,
+            transport=transport,
         )
         if settings.token is not None:
             self._http.headers["Authorization"] = f"Bearer {settings.token.get_secret_value()}"

@@ -34,13 +34,9 @@ from pulumi.output import Unknown
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from dezky_infra.authentik import sessions
+from dezky_infra.authentik.adoption import ADOPT_EXISTING_KEY, Adoption
 from dezky_infra.authentik.connection import CONFIG_KEYS, CONFIG_NAMESPACE, ConnectionSettings
-from dezky_infra.authentik.errors import (
-    AuthentikAuthError,
-    AuthentikConfigError,
-    AuthentikValidationError,
-    is_unique_violation,
-)
+from dezky_infra.authentik.errors import AuthentikAuthError, AuthentikConfigError
 
 if TYPE_CHECKING:  # the client (and httpx) load with the first connection: the program never needs them
     from dezky_infra.authentik.client import AuthentikClient
@@ -66,6 +62,12 @@ class ResourceSpec(BaseModel):
     """Optional inputs that authentik fills when they are left out (e.g. a generated client id): an
     absent input then means "whatever authentik chose", so it never shows as a change."""
 
+    create_only: ClassVar[frozenset[str]] = frozenset({"adopt"})
+    """Inputs that matter only when the object is created: never a change afterwards."""
+
+    adopt: bool = False
+    """Take over an existing object with this natural key even when ``dezky:adoptExisting`` is false."""
+
     def inputs(self) -> dict[str, Any]:
         """The normalised inputs as plain JSON values (what state and diffs show)."""
         return self.model_dump(mode="json")
@@ -83,36 +85,6 @@ def is_unknown(value: Any) -> bool:
     if isinstance(value, dict):
         return any(is_unknown(item) for item in value.values())
     return False
-
-
-def create_or_adopt(
-    client: AuthentikClient,
-    path: str,
-    body: Mapping[str, Any],
-    natural_key: str,
-    existing: Callable[[], str | None],
-) -> Any:
-    """POST ``body``; when authentik says the natural key is taken, PATCH that object instead.
-
-    This is adoption: an object made by hand (the old setup guide) or by our own earlier attempt whose
-    response was lost is taken over and converged, never duplicated. ``existing`` returns the detail
-    path of the object holding the key (``None`` if it cannot be found, and the 400 stands).
-    """
-    try:
-        return client.post(path, body)
-    except AuthentikValidationError as exc:
-        if not is_unique_violation(exc, natural_key):
-            raise
-        target = existing()
-        if target is None:
-            raise
-        return client.patch(target, body)
-
-
-def detail_path_by(client: AuthentikClient, path: str, field: str, value: str) -> str | None:
-    """Detail path of the one object whose ``field`` equals ``value`` (an exact list filter)."""
-    found = client.list_all(path, {field: value})
-    return f"{path}{found[0]['pk']}/" if found else None
 
 
 def validation_failures(exc: ValidationError) -> list[CheckFailure]:
@@ -139,8 +111,12 @@ class AuthentikResourceProvider(ResourceProvider, Generic[SpecT]):
     # The pickled provider holds no secret, so its state entry need not be encrypted.
     serialize_as_secret_always = False
 
+    kind: ClassVar[str]
+    """The resource type as users see it in messages (``OAuth2Provider``)."""
+
     _settings: ConnectionSettings | None = None
     _config_error: AuthentikConfigError | None = None
+    _adopt_existing: bool = True
 
     # -- connection ------------------------------------------------------------------------------
     def configure(self, req: ConfigureRequest) -> None:
@@ -154,6 +130,12 @@ class AuthentikResourceProvider(ResourceProvider, Generic[SpecT]):
             self._settings = ConnectionSettings.from_stack_config({key: req.config.get(key) for key in keys})
         except AuthentikConfigError as exc:
             self._config_error = exc
+        adopt_existing = req.config.get(f"{CONFIG_NAMESPACE}:{ADOPT_EXISTING_KEY}")
+        self._adopt_existing = str(adopt_existing).strip().lower() != "false" if adopt_existing else True
+
+    def adoption(self, spec: ResourceSpec, key: str) -> Adoption:
+        """What this create may do with an existing object holding ``spec``'s natural key ``key``."""
+        return Adoption(self.kind, key, str(getattr(spec, key)), self._adopt_existing or spec.adopt)
 
     def _connect(self, retry_deadline_seconds: float | None = None) -> AuthentikClient:
         if self._config_error is not None:
@@ -240,8 +222,14 @@ class AuthentikResourceProvider(ResourceProvider, Generic[SpecT]):
         changed = [
             name
             for name in self.spec_type.model_fields
-            if is_unknown(news.get(name))
-            or (olds.get(name) != news.get(name) and not (name in server_chosen and news.get(name) is None))
+            if name not in self.spec_type.create_only
+            and (
+                is_unknown(news.get(name))
+                or (
+                    olds.get(name) != news.get(name)
+                    and not (name in server_chosen and news.get(name) is None)
+                )
+            )
         ]
         replaces = [name for name in changed if name in self.spec_type.replace_on]
         return DiffResult(
@@ -263,6 +251,8 @@ class AuthentikResourceProvider(ResourceProvider, Generic[SpecT]):
         if found is None:
             return ReadResult(None, {})
         inputs, outs = found
+        # authentik does not hold the create-only inputs: they stay as they were declared
+        inputs.update({name: props[name] for name in self.spec_type.create_only if name in props})
         return ReadResult(self.object_id(outs, id_), {**inputs, **outs}, inputs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:

@@ -102,8 +102,3 @@ def format_field_errors(fields: Mapping[str, list[str]]) -> str:
     if not fields:
         return "the request was rejected without a reason (empty 400 body)"
     return "; ".join(f"field `{name}`: {' '.join(messages)}" for name, messages in fields.items())
-
-
-def is_unique_violation(error: AuthentikValidationError, field: str) -> bool:
-    """True when authentik rejected ``field`` because another object already uses the value."""
-    return any("already exists" in m or "must be unique" in m for m in error.messages_for(field))

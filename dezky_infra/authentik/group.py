@@ -14,12 +14,8 @@ import pulumi
 from pulumi.dynamic import Resource
 from pydantic import Field
 
-from dezky_infra.authentik.dynamic_base import (
-    AuthentikResourceProvider,
-    ResourceSpec,
-    create_or_adopt,
-    detail_path_by,
-)
+from dezky_infra.authentik.adoption import create_or_adopt, find_by
+from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider, ResourceSpec
 
 if TYPE_CHECKING:  # the client (and httpx) load only when a connection is made, not to declare resources
     from dezky_infra.authentik.client import AuthentikClient
@@ -41,6 +37,7 @@ class GroupProvider(AuthentikResourceProvider[GroupSpec]):
     """Dynamic provider for ``core/groups/``; the resource id is the group's pk (UUID)."""
 
     spec_type: ClassVar[type[ResourceSpec]] = GroupSpec
+    kind: ClassVar[str] = "Group"
 
     @staticmethod
     def body(spec: GroupSpec) -> dict[str, Any]:
@@ -59,7 +56,11 @@ class GroupProvider(AuthentikResourceProvider[GroupSpec]):
 
     def create_object(self, client: AuthentikClient, spec: GroupSpec) -> tuple[str, dict[str, Any]]:
         live = create_or_adopt(
-            client, PATH, self.body(spec), "name", lambda: detail_path_by(client, PATH, "name", spec.name)
+            client,
+            PATH,
+            self.body(spec),
+            self.adoption(spec, "name"),
+            lambda: find_by(client, PATH, "name", spec.name),
         )
         return str(live["pk"]), self.outputs(live)
 
@@ -100,9 +101,11 @@ class Group(Resource, module="authentik", name="Group"):
         attributes: pulumi.Input[Mapping[str, Any]] | None = None,
         parent: pulumi.Input[str] | None = None,
         is_superuser: pulumi.Input[bool] = False,
+        adopt: pulumi.Input[bool] = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props = {
+            "adopt": adopt,
             "name": name,
             "attributes": attributes if attributes is not None else {},
             "parent": parent,

@@ -16,12 +16,8 @@ from pulumi.dynamic import CheckFailure, Resource
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dezky_infra.authentik import lookups
-from dezky_infra.authentik.dynamic_base import (
-    AuthentikResourceProvider,
-    ResourceSpec,
-    create_or_adopt,
-    detail_path_by,
-)
+from dezky_infra.authentik.adoption import create_or_adopt, find_by
+from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider, ResourceSpec
 from dezky_infra.authentik.errors import (
     AuthentikAuthError,
     AuthentikConfigError,
@@ -113,6 +109,7 @@ class OAuth2ProviderProvider(AuthentikResourceProvider[OAuth2ProviderSpec]):
     """Dynamic provider for ``providers/oauth2/``; the resource id is the provider's integer pk."""
 
     spec_type: ClassVar[type[ResourceSpec]] = OAuth2ProviderSpec
+    kind: ClassVar[str] = "OAuth2Provider"
 
     _unreachable: str | None = None
     """Why authentik could not be reached during this process's previews (set at run time only)."""
@@ -208,8 +205,8 @@ class OAuth2ProviderProvider(AuthentikResourceProvider[OAuth2ProviderSpec]):
             client,
             PATH,
             self.body(spec, ids),
-            "name",
-            lambda: detail_path_by(client, PATH, "name", spec.name),
+            self.adoption(spec, "name"),
+            lambda: find_by(client, PATH, "name", spec.name),
         )
         return str(live["pk"]), self.outputs(live, ids)
 
@@ -294,9 +291,11 @@ class OAuth2Provider(Resource, module="authentik", name="OAuth2Provider"):
         access_code_validity: pulumi.Input[str] = "minutes=1",
         access_token_validity: pulumi.Input[str] = "hours=1",
         refresh_token_validity: pulumi.Input[str] = "days=30",
+        adopt: pulumi.Input[bool] = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props = {
+            "adopt": adopt,
             "name": name,
             "redirect_uris": redirect_uris,
             "client_type": client_type,

@@ -86,6 +86,7 @@ class ReadinessProvider(AuthentikResourceProvider[ReadinessSpec]):
     """Dynamic provider whose create is the wait; nothing exists in authentik for it."""
 
     spec_type: ClassVar[type[ResourceSpec]] = ReadinessSpec
+    kind: ClassVar[str] = "Ready"
 
     def create_object(self, client: AuthentikClient, spec: ReadinessSpec) -> tuple[str, dict[str, Any]]:
         user = wait_until_ready(client, client.settings.retry_deadline_seconds)

@@ -22,8 +22,9 @@ from pulumi.dynamic import Resource
 from pydantic import Field
 
 from dezky_infra.authentik import sessions
+from dezky_infra.authentik.adoption import names_the_key
 from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider, ResourceSpec
-from dezky_infra.authentik.errors import AuthentikValidationError, is_unique_violation
+from dezky_infra.authentik.errors import AuthentikValidationError
 from dezky_infra.authentik.lookups import AuthentikLookupError
 
 if TYPE_CHECKING:  # the client (and httpx) load only when a connection is made, not to declare resources
@@ -59,6 +60,7 @@ class ApiTokenProvider(AuthentikResourceProvider[ApiTokenSpec]):
     """Dynamic provider for ``core/tokens/``; the resource id is the identifier."""
 
     spec_type: ClassVar[type[ResourceSpec]] = ApiTokenSpec
+    kind: ClassVar[str] = "ApiToken"
 
     @staticmethod
     def body(spec: ApiTokenSpec) -> dict[str, Any]:
@@ -73,9 +75,11 @@ class ApiTokenProvider(AuthentikResourceProvider[ApiTokenSpec]):
         try:
             live = client.post(PATH, new_token)
         except AuthentikValidationError as exc:
-            if not is_unique_violation(exc, "identifier"):
+            existing = client.get_or_none(path) if names_the_key(exc, "identifier") else None
+            if existing is None:
                 raise
-            live = client.get(path)  # adopt the existing token
+            self.adoption(spec, "identifier").take_over(str(existing["pk"]))
+            live = existing
             if int(live["user"]) != owner:
                 client.delete(path)  # authentik cannot move a token to another user
                 live = client.post(PATH, new_token)
@@ -136,9 +140,11 @@ class ApiToken(Resource, module="authentik", name="ApiToken"):
         key: pulumi.Input[str],
         user: pulumi.Input[str] = "akadmin",
         description: pulumi.Input[str] = "",
+        adopt: pulumi.Input[bool] = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props = {
+            "adopt": adopt,
             "identifier": identifier,
             "key": pulumi.Output.secret(key),
             "user": user,

@@ -124,8 +124,8 @@ def test_a_stale_client_secret_in_env_fails_naming_the_fix(project: EngineProjec
     result = verify(project, stale)
     assert result.returncode == 1
     assert (
-        "FAIL  dezky-portal: token exchange: Client authentication failed (invalid_client): the client secret in "
-        f"{stale} is stale: run `python -m dezky_infra env --stack dev`"
+        "FAIL  dezky-portal: token exchange: Client authentication failed (invalid_client): the client "
+        f"secret in {stale} is stale: run `python -m dezky_infra env --stack dev`"
     ) in result.stdout.splitlines()
 
 
@@ -143,8 +143,8 @@ def test_a_redirect_uri_changed_out_of_band_fails_naming_the_uri(
     assert result.returncode == 1
     failed = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
     assert failed == [
-        f"FAIL  dezky-portal: login via {PORTAL_CALLBACK}: authentik refuses the redirect URI {PORTAL_CALLBACK} "
-        "(HTTP 400: not registered for client dezky-portal, changed outside pulumi?); run "
+        f"FAIL  dezky-portal: login via {PORTAL_CALLBACK}: authentik refuses the redirect URI "
+        f"{PORTAL_CALLBACK} (HTTP 400: not registered for client dezky-portal, changed outside pulumi?); run "
         "`pulumi up --refresh` to put it back"
     ]
 
