@@ -1,13 +1,16 @@
-"""``dezky_infra.verify`` against the local authentik-compatible server: every check, and each failure mode
-failing the right way with the fix. The stack side (outputs, config) is given directly here; the engine
-test (tests/engine/test_verify.py) runs the same checks on a stack made by the real engine."""
+"""``dezky_infra.verify`` against authentik: every check, and each failure mode failing the right way with
+the fix. The stack side (outputs, config) is given directly here; the engine test
+(tests/engine/test_verify.py) runs the same checks on a stack made by the real engine. Runs against a real
+authentik too (acceptance mode): each test's objects carry their own prefix there."""
 
 from __future__ import annotations
 
 import contextlib
 import http.client
+import itertools
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -20,14 +23,19 @@ from dezky_infra.authentik.connection import ConnectionSettings
 from dezky_infra.authentik.oauth2_provider import OAuth2ProviderProvider
 from dezky_infra.verify import ConsumerView, OidcClientInfo, Unreachable, Verifier, consumer_view
 from tests.authentik_server import AuthentikServer
-from tests.conftest import AKADMIN_PASSWORD, configured
+from tests.conftest import ADMIN_TOKEN, AKADMIN_PASSWORD
+from tests.engine.stacks import live_sessions
+from tests.target import Target, module_target
+
+pytestmark = pytest.mark.acceptance
+TESTS = itertools.count(1)
 
 PORTAL_CALLBACK = "https://app.dezky.local/api/auth/callback"
 OCIS_URIS = ("https://files.dezky.local/", "https://files.dezky.local/oidc-callback")
 
 
 def make_client(
-    server: AuthentikServer,
+    target: Target,
     *,
     name: str,
     slug: str,
@@ -37,7 +45,7 @@ def make_client(
     public_url: str,
 ) -> tuple[OidcClientInfo, str]:
     """Provider + application as the dev stack makes them; the client as verify reads it, and the secret."""
-    providers = configured(OAuth2ProviderProvider(), server)
+    providers = target.configured(OAuth2ProviderProvider())
     provider = providers.create(
         providers.check(
             {},
@@ -49,7 +57,7 @@ def make_client(
             },
         ).inputs
     )
-    apps = configured(ApplicationProvider(), server)
+    apps = target.configured(ApplicationProvider())
     app = apps.create(
         apps.check(
             {}, {"name": name, "slug": slug, "provider": provider.outs["pk"], "public_url": public_url}
@@ -65,32 +73,51 @@ def make_client(
     return info, provider.outs["client_secret"]
 
 
+@pytest.fixture(scope="module")
+def target() -> Iterator[Target]:
+    yield from module_target(bootstrap_token=ADMIN_TOKEN, password=AKADMIN_PASSWORD)
+
+
 @pytest.fixture
-def clients(fresh_authentik: AuthentikServer) -> dict[str, tuple[OidcClientInfo, str]]:
+def mine(target: Target, request: pytest.FixtureRequest) -> Target:
+    """The module's target with a prefix of this test's own, so tests never meet each other's objects
+    (locally a fresh database per test does that too)."""
+    if target.server is not None:
+        target.server.wipe()
+    return replace(target, prefix=f"{target.prefix}v{next(TESTS)}-")
+
+
+@pytest.fixture
+def clients(mine: Target) -> dict[str, tuple[OidcClientInfo, str]]:
     return {
         "portal": make_client(
-            fresh_authentik,
-            name="dezky-portal",
-            slug="dezky-portal",
+            mine,
+            name=mine.named("dezky-portal"),
+            slug=mine.named("dezky-portal"),
             client_type="confidential",
-            client_id="dezky-portal",
+            client_id=mine.named("dezky-portal"),
             redirect_uris=(PORTAL_CALLBACK,),
-            public_url=fresh_authentik.url,
+            public_url=mine.url,
         ),
         "ocis": make_client(
-            fresh_authentik,
-            name="ocis-provider",
-            slug="ocis",
+            mine,
+            name=mine.named("ocis-provider"),
+            slug=mine.named("ocis"),
             client_type="public",
-            client_id="ocis-web",
+            client_id=mine.named("ocis-web"),
             redirect_uris=OCIS_URIS,
-            public_url=fresh_authentik.url,
+            public_url=mine.url,
         ),
     }
 
 
-def settings_for(base: str, password: str = AKADMIN_PASSWORD) -> ConnectionSettings:
-    return ConnectionSettings(url=base, bootstrap_password=password, retry_deadline_seconds=2)
+def settings_for(target: Target, base: str | None = None, password: str | None = None) -> ConnectionSettings:
+    return ConnectionSettings(
+        url=base or target.url,
+        bootstrap_password=password or target.password,
+        ca_bundle=target.ca_bundle,
+        retry_deadline_seconds=2,
+    )
 
 
 def env_for(clients: dict[str, tuple[OidcClientInfo, str]]) -> dict[str, str | None]:
@@ -105,14 +132,16 @@ def env_for(clients: dict[str, tuple[OidcClientInfo, str]]) -> dict[str, str | N
 
 
 def verify(
-    server_base: str,
+    target: Target,
     clients: dict[str, tuple[OidcClientInfo, str]],
     env: dict[str, str | None] | None = None,
-    password: str = AKADMIN_PASSWORD,
+    *,
+    base: str | None = None,
+    password: str | None = None,
 ) -> Verifier:
     """Run every check of every client, as `verify` does, and log out."""
     env = env_for(clients) if env is None else env
-    verifier = Verifier(settings_for(server_base, password), "dev", Path(".env"))
+    verifier = Verifier(settings_for(target, base, password), "dev", Path(".env"))
     try:
         for name, (info, secret) in clients.items():
             verifier.verify_client(name, info, consumer_view(info, env, None if info.public else secret))
@@ -126,40 +155,34 @@ def failures(verifier: Verifier) -> list[str]:
     return [check.line() for check in verifier.checks if not check.ok]
 
 
-def authenticated_sessions(server: AuthentikServer) -> list[Any]:
-    with server.db.lock:
-        return [s for s in server.db.sessions.values() if s.user is not None]
-
-
 def test_every_check_passes_twice_and_leaves_no_session(
-    fresh_authentik: AuthentikServer,
-    clients: dict[str, tuple[OidcClientInfo, str]],
-    capsys: pytest.CaptureFixture[str],
+    mine: Target, clients: dict[str, tuple[OidcClientInfo, str]], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    first = verify(fresh_authentik.url, clients)
+    first = verify(mine, clients)
     assert failures(first) == []
     lines = [check.line() for check in first.checks]
     # portal: discovery, JWKS, login + token + id_token + userinfo, unregistered, wrong secret;
     # ocis: discovery, JWKS, 4 per redirect URI, unregistered; the logout
     assert len(lines) == 8 + 11 + 1
-    assert lines[0].startswith("ok    portal: discovery: issuer http://127.0.0.1:")
+    assert lines[0].startswith(f"ok    portal: discovery: issuer {mine.url}/application/o/")
     assert f"ok    portal: login via {PORTAL_CALLBACK}" in "\n".join(lines)
     assert lines[-1] == "ok    session: logged out: via default-invalidation-flow"
-    assert authenticated_sessions(fresh_authentik) == []
-    second = verify(fresh_authentik.url, clients)
+    if mine.server is not None:
+        assert live_sessions(mine.server) == 0
+    second = verify(mine, clients)
     assert failures(second) == []
     printed = capsys.readouterr().out
     for _info, secret in clients.values():
         assert secret not in printed
-    assert AKADMIN_PASSWORD not in printed
+    assert mine.password not in printed
 
 
 def test_a_stale_client_secret_in_env_fails_the_token_exchange_naming_the_fix(
-    fresh_authentik: AuthentikServer, clients: dict[str, tuple[OidcClientInfo, str]]
+    mine: Target, clients: dict[str, tuple[OidcClientInfo, str]]
 ) -> None:
     env = env_for(clients)
     env["PORTAL_OIDC_CLIENT_SECRET"] = "an-old-secret-from-last-week"
-    failed = failures(verify(fresh_authentik.url, clients, env))
+    failed = failures(verify(mine, clients, env))
     assert failed == [
         "FAIL  portal: .env matches the stack: the .env file is stale (PORTAL_OIDC_CLIENT_SECRET not as "
         "in the stack outputs): run `python -m dezky_infra env --stack dev`",
@@ -168,12 +191,18 @@ def test_a_stale_client_secret_in_env_fails_the_token_exchange_naming_the_fix(
     ]
 
 
+def portal_of(admin: AuthentikClient, mine: Target) -> dict[str, Any]:
+    found: list[dict[str, Any]] = admin.list_all("providers/oauth2/", {"name": mine.named("dezky-portal")})
+    return found[0]
+
+
 def test_a_secret_changed_in_authentik_names_refresh(
-    fresh_authentik: AuthentikServer, clients: dict[str, tuple[OidcClientInfo, str]], admin: AuthentikClient
+    mine: Target, clients: dict[str, tuple[OidcClientInfo, str]]
 ) -> None:
-    portal = admin.list_all("providers/oauth2/", {"name": "dezky-portal"})[0]
-    admin.patch(f"providers/oauth2/{portal['pk']}/", {"client_secret": "rotated-by-hand-in-the-admin-ui"})
-    failed = failures(verify(fresh_authentik.url, clients))
+    with mine.admin() as admin:
+        portal = portal_of(admin, mine)
+        admin.patch(f"providers/oauth2/{portal['pk']}/", {"client_secret": "rotated-by-hand-in-the-admin-ui"})
+    failed = failures(verify(mine, clients))
     assert failed == [
         "FAIL  portal: token exchange: Client authentication failed (invalid_client): authentik holds "
         "another client secret than the stack (changed outside pulumi?): run `pulumi up --refresh`, then "
@@ -182,35 +211,37 @@ def test_a_secret_changed_in_authentik_names_refresh(
 
 
 def test_a_redirect_uri_changed_out_of_band_fails_naming_the_uri(
-    fresh_authentik: AuthentikServer, clients: dict[str, tuple[OidcClientInfo, str]], admin: AuthentikClient
+    mine: Target, clients: dict[str, tuple[OidcClientInfo, str]]
 ) -> None:
-    portal = admin.list_all("providers/oauth2/", {"name": "dezky-portal"})[0]
-    admin.patch(
-        f"providers/oauth2/{portal['pk']}/",
-        {"redirect_uris": [{"matching_mode": "strict", "url": "https://evil.example/cb"}]},
-    )
-    failed = failures(verify(fresh_authentik.url, clients))
+    with mine.admin() as admin:
+        portal = portal_of(admin, mine)
+        admin.patch(
+            f"providers/oauth2/{portal['pk']}/",
+            {"redirect_uris": [{"matching_mode": "strict", "url": "https://evil.example/cb"}]},
+        )
+    failed = failures(verify(mine, clients))
     assert failed == [
         f"FAIL  portal: login via {PORTAL_CALLBACK}: authentik refuses the redirect URI {PORTAL_CALLBACK} "
-        "(HTTP 400: not registered for client dezky-portal, changed outside pulumi?); run "
+        f"(HTTP 400: not registered for client {mine.named('dezky-portal')}, changed outside pulumi?); run "
         "`pulumi up --refresh` to put it back"
     ]
 
 
 def test_a_permissive_redirect_regex_fails_the_unregistered_check(
-    fresh_authentik: AuthentikServer, clients: dict[str, tuple[OidcClientInfo, str]], admin: AuthentikClient
+    mine: Target, clients: dict[str, tuple[OidcClientInfo, str]]
 ) -> None:
-    portal = admin.list_all("providers/oauth2/", {"name": "dezky-portal"})[0]
-    admin.patch(
-        f"providers/oauth2/{portal['pk']}/",
-        {
-            "redirect_uris": [
-                {"matching_mode": "strict", "url": PORTAL_CALLBACK},
-                {"matching_mode": "regex", "url": "https://.*"},
-            ]
-        },
-    )
-    failed = failures(verify(fresh_authentik.url, clients))
+    with mine.admin() as admin:
+        portal = portal_of(admin, mine)
+        admin.patch(
+            f"providers/oauth2/{portal['pk']}/",
+            {
+                "redirect_uris": [
+                    {"matching_mode": "strict", "url": PORTAL_CALLBACK},
+                    {"matching_mode": "regex", "url": "https://.*"},
+                ]
+            },
+        )
+    failed = failures(verify(mine, clients))
     assert len(failed) == 1
     assert failed[0].startswith(
         "FAIL  portal: an unregistered redirect URI is refused: authentik redirected to the unregistered "
@@ -219,19 +250,21 @@ def test_a_permissive_redirect_regex_fails_the_unregistered_check(
 
 
 def test_a_wrong_bootstrap_password_fails_the_login_naming_the_key(
-    fresh_authentik: AuthentikServer, clients: dict[str, tuple[OidcClientInfo, str]]
+    mine: Target, clients: dict[str, tuple[OidcClientInfo, str]]
 ) -> None:
-    failed = failures(verify(fresh_authentik.url, clients, password="not-the-password"))
+    mine.local("a refused login lowers akadmin's reputation score, which a real authentik keeps")
+    failed = failures(verify(mine, clients, password="not-the-password"))
     assert failed[0].startswith(f"FAIL  portal: login via {PORTAL_CALLBACK}: authentik refused POST")
     assert "`dezky:authentikBootstrapPassword`" in failed[0]
     assert "not-the-password" not in "\n".join(failed)
 
 
 def test_a_missing_application_fails_discovery(
-    fresh_authentik: AuthentikServer, clients: dict[str, tuple[OidcClientInfo, str]], admin: AuthentikClient
+    mine: Target, clients: dict[str, tuple[OidcClientInfo, str]]
 ) -> None:
-    admin.delete("core/applications/ocis/")
-    failed = failures(verify(fresh_authentik.url, clients))
+    with mine.admin() as admin:
+        admin.delete(f"core/applications/{mine.named('ocis')}/")
+    failed = failures(verify(mine, clients))
     assert failed == [
         f"FAIL  ocis: discovery: no OIDC application answers at {clients['ocis'][0].issuer} (HTTP 404): the "
         "application is missing in authentik or its slug changed; run `pulumi up --refresh`"
@@ -288,11 +321,12 @@ def host_rewriting_proxy(server: AuthentikServer) -> Iterator[str]:
         proxy.server_close()
 
 
-def test_a_proxy_that_rewrites_host_gives_issuer_url_does_not_match(fresh_authentik: AuthentikServer) -> None:
-    with host_rewriting_proxy(fresh_authentik) as proxied:
+def test_a_proxy_that_rewrites_host_gives_issuer_url_does_not_match(mine: Target) -> None:
+    server = mine.local("the proxy forwards to the local server's plain HTTP port")
+    with host_rewriting_proxy(server) as proxied:
         portal = {
             "portal": make_client(
-                fresh_authentik,
+                mine,
                 name="dezky-portal",
                 slug="dezky-portal",
                 client_type="confidential",
@@ -301,7 +335,7 @@ def test_a_proxy_that_rewrites_host_gives_issuer_url_does_not_match(fresh_authen
                 public_url=proxied,
             )
         }
-        failed = failures(verify(proxied, portal))
+        failed = failures(verify(mine, portal, base=proxied))
     assert failed == [
         f"FAIL  portal: discovery: Issuer URL does not match: authentik names "
         f"'http://authentik-server:9000/application/o/dezky-portal/' for requests to "
@@ -311,15 +345,14 @@ def test_a_proxy_that_rewrites_host_gives_issuer_url_does_not_match(fresh_authen
     ]
 
 
-def test_authentik_down_is_unreachable(
-    fresh_authentik: AuthentikServer, clients: dict[str, tuple[OidcClientInfo, str]]
-) -> None:
-    fresh_authentik.stop()
+def test_authentik_down_is_unreachable(mine: Target, clients: dict[str, tuple[OidcClientInfo, str]]) -> None:
+    server = mine.local("stops authentik")
+    server.stop()
     try:
         with pytest.raises(Unreachable) as raised:
-            verify(fresh_authentik.url, clients)
+            verify(mine, clients)
     finally:
-        fresh_authentik.start()
+        server.start()
     assert str(raised.value).startswith("authentik did not answer GET http://127.0.0.1:")
     assert "\n" not in str(raised.value)
 

@@ -62,6 +62,8 @@ BACKOFF_MAX_SECONDS: Final = 5.0
 RETRY_AFTER_CAP_SECONDS = 10.0
 """A server's Retry-After is waited for, but never longer than this (nor past the deadline)."""
 LAST_SEEN_MAX_CHARS: Final = 160
+USER_AGENT: Final = "dezky-infra"
+"""Sent with every call, so authentik's session and event lists show which ones are ours."""
 
 _insecure_warned: set[str] = set()
 
@@ -109,7 +111,7 @@ class AuthentikClient:
             base_url=settings.api_root + "/",
             timeout=settings.timeout_seconds,
             verify=self._tls_verification(),
-            headers={"Accept": "application/json"},
+            headers={"Accept": "application/json", "User-Agent": USER_AGENT},
             follow_redirects=False,
             transport=transport,
         )

@@ -10,8 +10,10 @@ with the same message instead of knocking again (authentik scores failed logins 
 
 The session ends as soon as it is not needed any more: when ``ApiToken`` has set the configured key,
 every later call works with the token, and ``end`` logs the session out through the brand's
-invalidation flow. A run that never makes the token (a refresh of a wiped authentik) leaves its session
-to expire on authentik's schedule.
+invalidation flow. A run that never makes the token leaves its session to expire on authentik's
+schedule: a dynamic provider cannot know when its process ends (the engine kills it). That is a
+refresh or destroy of a wiped authentik, a stack whose token another stack took over, or a create
+refused by ``adoptExisting: false``; the sessions show the User-Agent ``dezky-infra``.
 """
 
 from __future__ import annotations
@@ -113,6 +115,16 @@ def end(client: AuthentikClient) -> None:
         del _cookies[root]
         log_out(client)
     client.use_bearer()
+
+
+def end_for(client: AuthentikClient) -> None:
+    """Log out this process's session for ``client``'s authentik, if there is one (a caller that knows
+    the run is over: a test module against a real authentik, the benchmark)."""
+    with _lock:
+        cookies = _cookies.get(client.settings.api_root)
+    if cookies is not None:
+        _use(client, cookies)
+        end(client)
 
 
 def _log_in(client: AuthentikClient) -> None:

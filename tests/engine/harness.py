@@ -44,6 +44,11 @@ def require_cli() -> str:
     return found
 
 
+def changes(summary: Mapping[Any, int] | None) -> dict[str, int]:
+    """The non-zero changes of an operation's summary (keyed by op name), without ``same``."""
+    return {str(op): n for op, n in (summary or {}).items() if op != "same" and n}
+
+
 @dataclass(frozen=True)
 class StateBackend:
     """A state backend other than the default temp file backend, e.g. a bucket on a local S3 server.

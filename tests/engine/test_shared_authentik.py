@@ -1,6 +1,8 @@
 """Several stacks on one authentik, through the real engine: with their own name prefixes they converge
-independently; without, the second one takes the first one's objects over (saying so), or, with
-``dezky:adoptExisting`` false, stops with one line that says how to take them over on purpose."""
+independently; with the same names, the second one takes the first one's objects over (saying so), or,
+with ``dezky:adoptExisting`` false, stops with one line that says how to take them over on purpose.
+Runs against a real authentik too (acceptance mode): every stack's names start with the module's prefix.
+"""
 
 from __future__ import annotations
 
@@ -10,90 +12,71 @@ from pathlib import Path
 import pulumi.automation as auto
 import pytest
 
-from dezky_infra.authentik.client import AuthentikClient
-from dezky_infra.authentik.connection import ConnectionSettings
-from tests.authentik_server import AuthentikServer
 from tests.conftest import assert_contract_kept
-from tests.engine.harness import EngineProject
+from tests.engine.harness import EngineProject, changes
+from tests.engine.stacks import configure_stack
+from tests.target import Target, module_target
+
+pytestmark = pytest.mark.acceptance
 
 PASSWORD = "shared-authentik-akadmin-password-5e"
 ADMIN = "shared-authentik-admin-token-0a9b8c7d6e5f4a3b"
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[AuthentikServer]:
-    srv = AuthentikServer(bootstrap_token=ADMIN, akadmin_password=PASSWORD).start()
-    yield srv
-    srv.stop()
-    assert_contract_kept(srv)
+def target() -> Iterator[Target]:
+    yield from module_target(bootstrap_token=ADMIN, password=PASSWORD)
+    # (module_target's clean-up ran; the local server's contract is checked by the last test below)
 
 
-def changes(summary: object) -> dict[str, int]:
-    return {str(op): n for op, n in dict(summary or {}).items() if op != "same" and n}  # type: ignore[call-overload]
-
-
-def stack(root: Path, server: AuthentikServer, name: str, **plain: object) -> EngineProject:
-    """A developer's stack on the shared authentik, with its own API token."""
+def stack(root: Path, target: Target, name: str, prefix: str, **config: object) -> EngineProject:
+    """A developer's stack on the shared authentik, with its own API token and this name prefix."""
     project = EngineProject(root / name)
-    project.configure(
-        {"authentikUrl": server.url},
-        {
-            "authentikToken": f"{name}-platform-api-token-0123456789abcdef",
-            "authentikBootstrapPassword": PASSWORD,
-        },
-    )
-    project.set_object("dockerEnabled", False)
-    project.set_object("tenants", [{"slug": "acme"}])
-    for key, value in plain.items():
-        if isinstance(value, str):
-            project.configure({key: value}, {})
-        else:
-            project.set_object(key, value)
+    configure_stack(project, target, f"{name}-platform-api-token-0123456789abcdef", [{"slug": "acme"}])
+    project.configure({"namePrefix": target.named(prefix)}, {})
+    for key, value in config.items():
+        project.set_object(key, value)
     return project
 
 
-def names(server: AuthentikServer) -> dict[str, list[str]]:
-    with AuthentikClient(ConnectionSettings(url=server.url, token=ADMIN, retry_deadline_seconds=3)) as admin:
+def names(target: Target, prefix: str) -> dict[str, list[str]]:
+    """The objects in authentik whose names start with ``prefix`` (after the module's own)."""
+    start = target.named(prefix)
+    with target.admin() as admin:
+        apps = admin.list_all("core/applications/", {"superuser_full_list": "true"})
         return {
-            "providers": sorted(p["name"] for p in admin.list_all("providers/oauth2/")),
-            "applications": sorted(
-                a["slug"] for a in admin.list_all("core/applications/", {"superuser_full_list": "true"})
+            "providers": sorted(
+                p["name"] for p in admin.list_all("providers/oauth2/") if p["name"].startswith(start)
             ),
-            "groups": sorted(g["name"] for g in admin.list_all("core/groups/") if g["name"].endswith("acme")),
+            "applications": sorted(a["slug"] for a in apps if a["slug"].startswith(start)),
+            "groups": sorted(
+                g["name"] for g in admin.list_all("core/groups/") if g["name"].startswith(start)
+            ),
             "tokens": sorted(
-                t["identifier"]
-                for t in admin.list_all("core/tokens/")
-                if t["identifier"].endswith("dezky-bootstrap-token")
+                t["identifier"] for t in admin.list_all("core/tokens/") if t["identifier"].startswith(start)
             ),
         }
 
 
-def test_stacks_with_their_own_prefixes_converge_independently(
-    tmp_path: Path, server: AuthentikServer
-) -> None:
-    server.wipe()
-    alice = stack(tmp_path, server, "alice", namePrefix="alice-")
-    bob = stack(tmp_path, server, "bob", namePrefix="bob-")
+def test_stacks_with_their_own_prefixes_converge_independently(tmp_path: Path, target: Target) -> None:
+    alice = stack(tmp_path, target, "alice", "alice-")
+    bob = stack(tmp_path, target, "bob", "bob-")
     try:
         alice_up, bob_up = alice.up(), bob.up()
-        assert (
-            changes(alice_up.summary.resource_changes)
-            == changes(bob_up.summary.resource_changes)
-            == {"create": 9}
-        )
+        assert changes(alice_up.summary.resource_changes) == changes(bob_up.summary.resource_changes)
+        assert changes(bob_up.summary.resource_changes) == {"create": 9}
         assert "took over" not in alice.logs[-1].text + bob.logs[-1].text
-        assert names(server) == {
-            "providers": [
-                "alice-dezky-portal",
-                "alice-ocis-provider",
-                "bob-dezky-portal",
-                "bob-ocis-provider",
-            ],
-            "applications": ["alice-dezky-portal", "alice-ocis", "bob-dezky-portal", "bob-ocis"],
-            "groups": ["alice-tenant-acme", "bob-tenant-acme"],
-            "tokens": ["alice-dezky-bootstrap-token", "bob-dezky-bootstrap-token"],
-        }
-        assert bob_up.outputs["portal_oidc_issuer"].value.endswith("/application/o/bob-dezky-portal/")
+        for who in ("alice-", "bob-"):
+            p = target.named(who)
+            assert names(target, who) == {
+                "providers": [f"{p}dezky-portal", f"{p}ocis-provider"],
+                "applications": [f"{p}dezky-portal", f"{p}ocis"],
+                "groups": [f"{p}tenant-acme"],
+                "tokens": [f"{p}dezky-bootstrap-token"],
+            }
+        assert bob_up.outputs["portal_oidc_issuer"].value.endswith(
+            f"/application/o/{target.named('bob-')}dezky-portal/"
+        )
         # each one's writes are not the other one's drift
         for project in (alice, bob, alice):
             assert changes(project.refresh().summary.resource_changes) == {}
@@ -103,19 +86,17 @@ def test_stacks_with_their_own_prefixes_converge_independently(
         bob.destroy()
 
 
-def test_without_prefixes_the_second_stack_takes_over_saying_so(
-    tmp_path: Path, server: AuthentikServer
-) -> None:
-    server.wipe()
-    first, second = stack(tmp_path, server, "first"), stack(tmp_path, server, "second")
+def test_with_the_same_names_the_second_stack_takes_over_saying_so(tmp_path: Path, target: Target) -> None:
+    first, second = stack(tmp_path, target, "first", "same-"), stack(tmp_path, target, "second", "same-")
     try:
         first.up()
         second.up()
         output = second.logs[-1].text
+        p = target.named("same-")
         for what in (
-            "ApiToken `dezky-bootstrap-token`",
-            "OAuth2Provider `dezky-portal`",
-            "Group `tenant-acme`",
+            f"ApiToken `{p}dezky-bootstrap-token`",
+            f"OAuth2Provider `{p}dezky-portal`",
+            f"Group `{p}tenant-acme`",
         ):
             assert f"{what}: took over the existing authentik object" in output
     finally:
@@ -124,24 +105,26 @@ def test_without_prefixes_the_second_stack_takes_over_saying_so(
 
 
 def test_with_adopt_existing_false_the_second_stack_stops_naming_the_way_to_ask(
-    tmp_path: Path, server: AuthentikServer
+    tmp_path: Path, target: Target
 ) -> None:
-    server.wipe()
-    first = stack(tmp_path, server, "first")
-    second = stack(tmp_path, server, "second", adoptExisting=False)
+    first = stack(tmp_path, target, "first", "strict-")
+    second = stack(tmp_path, target, "second", "strict-", adoptExisting=False)
     try:
         first.up()
-        before = names(server)
+        before = names(target, "strict-")
         with pytest.raises(auto.CommandError) as raised:
             second.up()
         text = " ".join(str(raised.value).split())
-        assert "ApiToken `dezky-bootstrap-token` already exists in authentik (pk " in text
+        token = target.named("strict-dezky-bootstrap-token")
+        assert f"ApiToken `{token}` already exists in authentik (pk " in text
         assert (
             "`dezky:adoptExisting` is false, so it was not taken over. To take it over on purpose: "
-            "`pulumi config set --path 'dezky:adopt[\"dezky-bootstrap-token\"]' true`, then `pulumi up`"
+            f"`pulumi config set --path 'dezky:adopt[\"{token}\"]' true`, then `pulumi up`"
         ) in text
-        assert names(server) == before  # nothing of the first stack's was touched
+        assert names(target, "strict-") == before  # nothing of the first stack's was touched
         assert changes(first.refresh().summary.resource_changes) == {}
     finally:
         second.destroy()
         first.destroy()
+        if target.server is not None:
+            assert_contract_kept(target.server)

@@ -35,9 +35,14 @@ from dezky_infra.authentik.connection import ConnectionSettings
 from dezky_infra.authentik.password_login import login_with_password
 from tests.authentik_server import AuthentikServer
 from tests.conftest import assert_contract_kept
-from tests.engine.harness import REPO, EngineProject, StateBackend
+from tests.engine.harness import REPO, EngineProject, StateBackend, changes
 from tests.engine.s3_backend import S3Request, VersityGW
-from tests.engine.test_stack_lifecycle import PASSWORD, TOKEN, changes, configure
+from tests.engine.stacks import configure_stack
+from tests.target import Target
+
+TOKEN = "team-backend-platform-api-token-2a4c6e8f0b1d3f5a"
+PASSWORD = "team-backend-akadmin-password-9c"
+TENANTS = [{"slug": "acme", "display_name": "ACME"}, {"slug": "globex"}]
 
 PASSPHRASE = "team-test-passphrase-shared-by-the-team-61c2"
 TEAM_ENV = {"PULUMI_CONFIG_PASSPHRASE": PASSPHRASE}
@@ -84,6 +89,13 @@ def fresh_authentik(server: AuthentikServer) -> AuthentikServer:
 def admin_client(server: AuthentikServer) -> AuthentikClient:
     """Someone else looking at authentik with the stack's API token (exists once ``up`` made it)."""
     return AuthentikClient(ConnectionSettings(url=server.url, token=TOKEN, retry_deadline_seconds=3))
+
+
+def configure(project: EngineProject, server: AuthentikServer) -> None:
+    """The program's dev configuration (docker off) for the module's local authentik."""
+    configure_stack(
+        project, Target(url=server.url, password=PASSWORD, prefix="", server=server), TOKEN, TENANTS
+    )
 
 
 def team_project(root: Path, stack: str, backend: StateBackend, server: AuthentikServer) -> EngineProject:

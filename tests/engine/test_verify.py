@@ -17,15 +17,18 @@ from pathlib import Path
 
 import pytest
 
-from dezky_infra.authentik.client import AuthentikClient
-from dezky_infra.authentik.connection import ConnectionSettings
-from tests.authentik_server import AuthentikServer
 from tests.conftest import assert_contract_kept
 from tests.engine.harness import REPO, EngineProject
+from tests.engine.stacks import configure_stack, expect_calls, reset_calls
+from tests.target import Target, module_target
+
+pytestmark = pytest.mark.acceptance
 
 TOKEN = "verify-engine-platform-api-token-7c1b9e3d5f"
 PASSWORD = "verify-engine-akadmin-password-2b8e"
 PORTAL_CALLBACK = "https://app.dezky.local/api/auth/callback"
+PORTAL = "dezky-portal"
+"""The portal client's name in verify's lines (its slug in the stack's config, without the prefix)."""
 STALWART = {
     "name": "Stalwart Mail",
     "redirect_uris": ["https://mail.{domain}/login/oauth"],
@@ -34,28 +37,22 @@ STALWART = {
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[AuthentikServer]:
-    srv = AuthentikServer(bootstrap_token=None, akadmin_password=PASSWORD)
-    srv.start()
-    yield srv
-    srv.stop()
-    assert_contract_kept(srv)
+def target() -> Iterator[Target]:
+    yield from module_target(bootstrap_token=None, password=PASSWORD)
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory, server: AuthentikServer) -> Iterator[EngineProject]:
+def project(tmp_path_factory: pytest.TempPathFactory, target: Target) -> Iterator[EngineProject]:
     project = EngineProject(tmp_path_factory.mktemp("verify"))
-    # No Traefik in front: the consumers (and verify) reach this authentik directly.
-    project.configure(
-        {"authentikUrl": server.url, "authentikPublicUrl": server.url},
-        {"authentikToken": TOKEN, "authentikBootstrapPassword": PASSWORD},
-    )
-    project.set_object("dockerEnabled", False)
+    # No Traefik in front: the consumers (and verify) reach authentik directly (public URL = its URL).
+    configure_stack(project, target, TOKEN, [{"slug": "demo"}])
     # a third app (mail) is one config entry: its provider, application, outputs, .env keys and checks
     project.set_object("oidcClients", {"stalwart": STALWART})
     project.up()
     yield project
     project.destroy()
+    if target.server is not None:
+        assert_contract_kept(target.server)
 
 
 def command(project: EngineProject, *args: str) -> subprocess.CompletedProcess[str]:
@@ -85,29 +82,33 @@ def verify(project: EngineProject, env_file: Path) -> subprocess.CompletedProces
     return command(project, *args)
 
 
-def secrets_of(server: AuthentikServer) -> list[str]:
-    with AuthentikClient(ConnectionSettings(url=server.url, token=TOKEN, retry_deadline_seconds=3)) as admin:
-        return [TOKEN, PASSWORD, *(p["client_secret"] for p in admin.list_all("providers/oauth2/"))]
+def secrets_of(target: Target) -> list[str]:
+    with target.admin() as admin:
+        providers = [p for p in admin.list_all("providers/oauth2/") if p["name"].startswith(target.prefix)]
+    return [
+        target.stack_config(TOKEN)[1]["authentikToken"],
+        target.password,
+        *(p["client_secret"] for p in providers),
+    ]
 
 
-def test_verify_after_up_and_env_passes_twice(
-    project: EngineProject, env_file: Path, server: AuthentikServer
-) -> None:
-    server.reset_calls()
+def test_verify_after_up_and_env_passes_twice(project: EngineProject, env_file: Path, target: Target) -> None:
+    reset_calls(target)
     started = time.monotonic()
     first = verify(project, env_file)
     elapsed = time.monotonic() - started
     assert first.returncode == 0, first.stdout + first.stderr
     lines = first.stdout.splitlines()
-    print(f"[verify] {len(lines) - 2} checks in {elapsed:.2f}s, {len(server.calls)} authentik calls")
+    print(f"[verify] {len(lines) - 2} checks in {elapsed:.2f}s")
+    expect_calls(target, "verify", logins_made=1, sessions_left=0)
     assert lines[-1] == "verify: all 28 checks passed"
     assert "ok    stalwart: token exchange: tokens issued for the client secret from" in first.stdout
     assert "(client_secret_post)" in first.stdout
     assert not [line for line in lines if line.startswith("FAIL")]
-    assert f"ok    dezky-portal: login via {PORTAL_CALLBACK}" in first.stdout
+    assert f"ok    {PORTAL}: login via {PORTAL_CALLBACK}" in first.stdout
     second = verify(project, env_file)  # nothing left behind that breaks a second run
     assert second.returncode == 0, second.stdout + second.stderr
-    for secret in secrets_of(server):
+    for secret in secrets_of(target):
         assert secret not in first.stdout + first.stderr + second.stdout + second.stderr
 
 
@@ -124,16 +125,16 @@ def test_a_stale_client_secret_in_env_fails_naming_the_fix(project: EngineProjec
     result = verify(project, stale)
     assert result.returncode == 1
     assert (
-        "FAIL  dezky-portal: token exchange: Client authentication failed (invalid_client): the client "
+        f"FAIL  {PORTAL}: token exchange: Client authentication failed (invalid_client): the client "
         f"secret in {stale} is stale: run `python -m dezky_infra env --stack dev`"
     ) in result.stdout.splitlines()
 
 
 def test_a_redirect_uri_changed_out_of_band_fails_naming_the_uri(
-    project: EngineProject, env_file: Path, server: AuthentikServer
+    project: EngineProject, env_file: Path, target: Target
 ) -> None:
-    with AuthentikClient(ConnectionSettings(url=server.url, token=TOKEN, retry_deadline_seconds=3)) as admin:
-        portal = admin.list_all("providers/oauth2/", {"name": "dezky-portal"})[0]
+    with target.admin() as admin:
+        portal = admin.list_all("providers/oauth2/", {"name": target.named("dezky-portal")})[0]
         admin.patch(
             f"providers/oauth2/{portal['pk']}/",
             {"redirect_uris": [{"matching_mode": "strict", "url": "https://evil.example/cb"}]},
@@ -143,15 +144,14 @@ def test_a_redirect_uri_changed_out_of_band_fails_naming_the_uri(
     assert result.returncode == 1
     failed = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
     assert failed == [
-        f"FAIL  dezky-portal: login via {PORTAL_CALLBACK}: authentik refuses the redirect URI "
-        f"{PORTAL_CALLBACK} (HTTP 400: not registered for client dezky-portal, changed outside pulumi?); run "
-        "`pulumi up --refresh` to put it back"
+        f"FAIL  {PORTAL}: login via {PORTAL_CALLBACK}: authentik refuses the redirect URI "
+        f"{PORTAL_CALLBACK} (HTTP 400: not registered for client {target.named('dezky-portal')}, changed "
+        "outside pulumi?); run `pulumi up --refresh` to put it back"
     ]
 
 
-def test_authentik_down_is_exit_2_in_one_line(
-    project: EngineProject, env_file: Path, server: AuthentikServer
-) -> None:
+def test_authentik_down_is_exit_2_in_one_line(project: EngineProject, env_file: Path, target: Target) -> None:
+    server = target.local("stops authentik")
     server.stop()
     try:
         result = verify(project, env_file)
@@ -165,13 +165,13 @@ def test_authentik_down_is_exit_2_in_one_line(
 
 
 def test_the_review_preview_runs_the_real_engine_without_a_docker_daemon(
-    project: EngineProject, server: AuthentikServer
+    project: EngineProject, target: Target
 ) -> None:
-    server.reset_calls()
+    reset_calls(target)
     result = command(
         project, "review", "--stack", "dev", "--cwd", str(project.work_dir), "--expect-no-changes"
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "review: Docker stand-in at unix://" in result.stderr
     assert re.search(r"\b11 unchanged\b", result.stdout)  # stack, component, 9 authentik objects
-    assert server.calls == []  # an unchanged stack previews without authentik
+    expect_calls(target, "review preview", reads=0, writes=0)  # an unchanged stack needs no authentik

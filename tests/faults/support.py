@@ -15,6 +15,7 @@ import contextlib
 import json
 import os
 import signal
+import ssl
 import subprocess
 import threading
 import time
@@ -89,11 +90,24 @@ class SubPathProxy:
     with 200 (the catch-all route of a single-page app).
     """
 
-    def __init__(self, backend_url: str, prefix: str = "/ak", *, spa_outside: bool = False) -> None:
+    def __init__(
+        self,
+        backend_url: str,
+        prefix: str = "/ak",
+        *,
+        spa_outside: bool = False,
+        ca_bundle: str | None = None,
+    ) -> None:
         self.backend_url = backend_url
+        self._verify: ssl.SSLContext | bool = (
+            ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True
+        )
         self.prefix = prefix.rstrip("/")
         self.spa_outside = spa_outside
         self.seen: list[str] = []
+        self.committed: list[tuple[str, str, int]] = []
+        """(method, path without query, status) of every answer authentik gave, when it gave it (before a
+        held answer is passed on), so a test sees commits without the local server's call log."""
         self._slow: dict[str, float] = {}
         self._echoes: list[_Echo] = []
         self._lock = threading.Lock()
@@ -152,9 +166,10 @@ class SubPathProxy:
             return
         headers = [(k, v) for k, v in handler.headers.items() if k.lower() not in HOP_BY_HOP]
         # a client per request: a shared one would keep authentik's cookies and mix up sessions
-        with httpx.Client(base_url=self.backend_url, timeout=30) as backend:
+        with httpx.Client(base_url=self.backend_url, timeout=30, verify=self._verify) as backend:
             upstream = backend.request(handler.command, path, content=body, headers=headers)
         with self._lock:
+            self.committed.append((handler.command, path.split("?")[0], upstream.status_code))
             hold = self._slow.get(f"{handler.command} {path.split('?')[0]}", 0.0)
         time.sleep(hold)
         forwarded = [(k, v) for k, v in upstream.headers.multi_items() if k.lower() not in HOP_BY_HOP]
@@ -287,11 +302,6 @@ def engine_server(**kwargs: Any) -> AuthentikServer:
 def engine_admin(server: AuthentikServer) -> AuthentikClient:
     """A client with the engine stacks' token (valid once the stack created it)."""
     return AuthentikClient(ConnectionSettings(url=server.url, token=ENGINE_TOKEN, retry_deadline_seconds=5))
-
-
-def changes(summary: Mapping[Any, int] | None) -> dict[str, int]:
-    """The non-zero changes of an operation's summary (keyed by op name), without ``same``."""
-    return {str(op): n for op, n in (summary or {}).items() if op != "same" and n}
 
 
 def descendants(pid: int) -> list[int]:

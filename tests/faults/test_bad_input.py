@@ -19,8 +19,11 @@ from typing import Any
 import pulumi.automation as auto
 import pytest
 
-from tests.authentik_server import AuthentikServer
 from tests.engine.harness import EngineProject
+from tests.engine.stacks import reset_calls
+from tests.target import TOKEN_VARIABLE, Target, module_target
+
+pytestmark = pytest.mark.acceptance
 
 TOKEN = "bad-input-matrix-token-3c2b1a0f9e8d7c6b5a49"
 PASSWORD = "bad-input-matrix-password-71"
@@ -36,7 +39,10 @@ class Case:
     secret: dict[str, str] = field(default_factory=dict)
     drop: tuple[str, ...] = ()
     expect: tuple[str, ...] = ()
+    """Texts the preview shows; ``{prefix}`` stands for the stack's name prefix."""
     fails: bool = True
+    refused_login: bool = False
+    """The row makes authentik refuse a password login (not done to a real authentik)."""
 
 
 # the engine stops at the first provider that fails its check: which one comes first varies
@@ -133,7 +139,7 @@ MATRIX = [
         "unreachable authentik URL",
         plain={"authentikUrl": CLOSED_PORT_URL},
         expect=(
-            "OAuth2Provider `dezky-portal`: could not verify authorization_flow, invalidation_flow, "
+            "OAuth2Provider `{prefix}dezky-portal`: could not verify authorization_flow, invalidation_flow, "
             "signing_key, scopes against authentik",
             f"authentik at {CLOSED_PORT_URL} did not answer",
             "they will be looked up when the change is applied",
@@ -153,6 +159,7 @@ MATRIX = [
     Case(
         "token and password both wrong",
         secret={"authentikToken": "not-a-valid-token-000000000000000", "authentikBootstrapPassword": "nope"},
+        refused_login=True,
         expect=(
             "pulumi-python:dynamic/authentik:OAuth2Provider resource '",
             "' has a problem: authentik refused both credentials: the API token in `dezky:authentikToken` "
@@ -171,24 +178,27 @@ MATRIX = [
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[AuthentikServer]:
-    srv = AuthentikServer(bootstrap_token=TOKEN, akadmin_password=PASSWORD).start()
-    yield srv
-    srv.stop()
+def target() -> Iterator[Target]:
+    for target in module_target(bootstrap_token=TOKEN, password=PASSWORD):
+        if target.acceptance and target.token is None:
+            pytest.skip(f"needs {TOKEN_VARIABLE}: with only the password every preview would leave a session")
+        yield target
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory, server: AuthentikServer) -> EngineProject:
+def project(tmp_path_factory: pytest.TempPathFactory, target: Target) -> EngineProject:
     return EngineProject(tmp_path_factory.mktemp("bad-input"))
 
 
-def configure(project: EngineProject, server: AuthentikServer, case: Case) -> None:
-    """The good dev config (docker off) with the row's changes on top; stale keys removed first."""
+def configure(project: EngineProject, target: Target, case: Case) -> None:
+    """The good dev config (docker off) with the row's changes on top; stale keys removed first. The
+    stack's token is one authentik knows (the local server's bootstrap token, the acceptance token)."""
     current = project.stack.get_all_config()
     if current:
         project.stack.remove_all_config(list(current))
-    plain = {"authentikUrl": server.url, "authentikRetryDeadlineSeconds": "2", **case.plain}
-    secret = {"authentikToken": TOKEN, "authentikBootstrapPassword": PASSWORD, **case.secret}
+    plain, secret = target.stack_config(TOKEN)
+    plain = {**plain, "authentikRetryDeadlineSeconds": "2", **case.plain}
+    secret = {**secret, "authentikToken": target.token or TOKEN, **case.secret}
     project.configure(
         {k: v for k, v in plain.items() if k not in case.drop},
         {k: v for k, v in secret.items() if k not in case.drop},
@@ -200,10 +210,12 @@ def configure(project: EngineProject, server: AuthentikServer, case: Case) -> No
 
 @pytest.mark.parametrize("case", MATRIX, ids=[case.name for case in MATRIX])
 def test_bad_input_is_reported_at_preview_and_changes_nothing(
-    case: Case, project: EngineProject, server: AuthentikServer, tmp_path: Path
+    case: Case, project: EngineProject, target: Target, tmp_path: Path
 ) -> None:
-    configure(project, server, case)
-    server.reset_calls()
+    if case.refused_login:
+        target.local("a refused login lowers akadmin's reputation score, which a real authentik keeps")
+    configure(project, target, case)
+    reset_calls(target)
     if case.fails:
         with pytest.raises(auto.CommandError) as raised:
             project.preview()
@@ -212,8 +224,11 @@ def test_bad_input_is_reported_at_preview_and_changes_nothing(
         output = project.preview().stdout
     text = " ".join(output.split())
     for expected in case.expect:
-        assert " ".join(expected.split()) in text, (case.name, expected, output[-3000:])
-    # nothing was written (answering the login flow is not a write to authentik's objects)
-    assert [c.path for c in server.calls if c.is_write and not c.path.startswith(LOGIN_FLOWS)] == []
-    for secret in (TOKEN, PASSWORD, *case.secret.values()):
+        wanted = " ".join(expected.replace("{prefix}", target.prefix).split())
+        assert wanted in text, (case.name, wanted, output[-3000:])
+    if target.server is not None:
+        # nothing was written (answering the login flow is not a write to authentik's objects)
+        calls = target.server.calls
+        assert [c.path for c in calls if c.is_write and not c.path.startswith(LOGIN_FLOWS)] == []
+    for secret in (TOKEN, target.password, *case.secret.values()):
         assert secret not in output

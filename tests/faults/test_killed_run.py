@@ -16,43 +16,64 @@ The documented recovery (README) is exactly what this test runs:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.authentik_server import AuthentikServer
+from tests.engine.harness import EngineProject, changes
+from tests.engine.stacks import configure_stack
 from tests.faults.support import (
+    ENGINE_PASSWORD,
+    ENGINE_TOKEN,
     SubPathProxy,
     assert_no_duplicates,
-    changes,
-    engine_admin,
-    engine_project,
-    engine_server,
     kill_engine,
     stack_deployment,
     start_cli,
     wait_for,
 )
+from tests.target import Target, module_target
+
+pytestmark = pytest.mark.acceptance
 
 TENANTS = tuple(f"t{i:02d}" for i in range(12))
 GROUPS_ROUTE = "/api/v3/core/groups/"
 
 
-def committed_group_creates(server: AuthentikServer) -> int:
-    """Group creates authentik committed so far."""
-    return sum(1 for c in server.calls if c.method == "POST" and c.path == GROUPS_ROUTE and c.status == 201)
+@pytest.fixture(scope="module")
+def target() -> Iterator[Target]:
+    yield from module_target(bootstrap_token=None, password=ENGINE_PASSWORD)
 
 
-def test_up_killed_half_way_recovers_without_duplicates_or_orphans(tmp_path: Path) -> None:
+def committed_group_creates(proxy: SubPathProxy) -> int:
+    """Group creates authentik committed so far (as the proxy in front of it saw them answered)."""
+    return sum(
+        1
+        for method, path, status in proxy.committed
+        if method == "POST" and path == GROUPS_ROUTE and status == 201
+    )
+
+
+def tenant_groups(target: Target) -> set[str]:
+    """The pks of this stack's tenant groups that authentik holds."""
+    with target.admin() as admin:
+        return {
+            g["pk"] for g in admin.list_all("core/groups/") if g["name"].startswith(target.named("tenant-"))
+        }
+
+
+def test_up_killed_half_way_recovers_without_duplicates_or_orphans(tmp_path: Path, target: Target) -> None:
     """The engine reaches authentik through a proxy (at a sub-path) that holds group-create answers for
     3 s after authentik committed them: the kill lands while committed creates wait for their answer."""
-    server = engine_server()
-    proxy = SubPathProxy(server.url, "/ak")
+    proxy = SubPathProxy(target.url, "/ak", ca_bundle=target.ca_bundle)
+    project = EngineProject(tmp_path)
+    configure_stack(project, target, ENGINE_TOKEN, [{"slug": slug} for slug in TENANTS])
+    project.configure({"authentikUrl": proxy.url, "authentikRetryDeadlineSeconds": "10"}, {})
     try:
-        project = engine_project(tmp_path, server, tenants=TENANTS, authentikUrl=proxy.url)
         proxy.slow_answers(f"POST {GROUPS_ROUTE}", 3.0)
         engine = start_cli(project, "up", "--yes", "--skip-preview")
-        wait_for(lambda: committed_group_creates(server) >= 3, 90, "three committed group creates")
+        wait_for(lambda: committed_group_creates(proxy) >= 3, 90, "three committed group creates")
         output = kill_engine(engine)
         assert "Update complete" not in output and "Resources:" not in output
         proxy.slow_answers(f"POST {GROUPS_ROUTE}", 0.0)
@@ -62,9 +83,7 @@ def test_up_killed_half_way_recovers_without_duplicates_or_orphans(tmp_path: Pat
         pending = [op for op in deployment.get("pending_operations") or [] if op["type"] == "creating"]
         assert pending, "the kill left no pending create: it came too late"
         in_state = {r["outputs"].get("pk") for r in deployment["resources"] if r["type"].endswith(":Group")}
-        with engine_admin(server) as admin:
-            live = {g["pk"] for g in admin.list_all("core/groups/") if g["name"].startswith("tenant-")}
-        assert live - in_state, "no orphan: authentik has no object the state lacks"
+        assert tenant_groups(target) - in_state, "no orphan: authentik has no object the state lacks"
         with pytest.raises(RuntimeError, match="the stack is currently locked"):
             project.cli("up", "--yes", "--skip-preview")
 
@@ -75,15 +94,15 @@ def test_up_killed_half_way_recovers_without_duplicates_or_orphans(tmp_path: Pat
         up = project.up()
         assert changes(up.summary.resource_changes).keys() <= {"create"}
 
-        with engine_admin(server) as admin:
+        with target.admin() as admin:
             inventory = assert_no_duplicates(admin)
-            live_groups = {g["pk"] for g in admin.list_all("core/groups/") if g["name"].startswith("tenant-")}
-        assert {f"tenant-{slug}" for slug in TENANTS} <= set(inventory["groups"])
-        assert inventory["providers"] == {"dezky-portal": 1, "ocis-provider": 1}
-        assert set(up.outputs["tenant_groups"].value) == live_groups  # no orphan: every one is in state
+        assert {target.named(f"tenant-{slug}") for slug in TENANTS} <= set(inventory["groups"])
+        mine = {name: n for name, n in inventory["providers"].items() if name.startswith(target.prefix)}
+        assert mine == {target.named("dezky-portal"): 1, target.named("ocis-provider"): 1}
+        assert set(up.outputs["tenant_groups"].value) == tenant_groups(target)  # no orphan: all in state
         assert changes(project.refresh().summary.resource_changes) == {}  # refresh shows the truth
         assert changes(project.preview().change_summary) == {}
         assert not stack_deployment(project).get("pending_operations")
     finally:
+        project.destroy()
         proxy.close()
-        server.stop()

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.engine.harness import changes
 from tests.faults.support import (
     assert_no_duplicates,
-    changes,
     engine_admin,
     engine_project,
     engine_server,

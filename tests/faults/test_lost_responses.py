@@ -26,7 +26,8 @@ from dezky_infra.authentik.oauth2_provider import OAuth2ProviderProvider
 from dezky_infra.authentik.token import ApiTokenProvider
 from tests.authentik_server import AuthentikServer
 from tests.conftest import configured
-from tests.faults.support import assert_no_duplicates, changes, engine_admin, engine_project, engine_server
+from tests.engine.harness import changes
+from tests.faults.support import assert_no_duplicates, engine_admin, engine_project, engine_server
 
 SERVICE_KEY = "lost-response-service-key-5e4d3c2b1a09"
 NO_RETRY = {"dezky:authentikRetryDeadlineSeconds": "0"}

@@ -19,12 +19,11 @@ from pulumi.automation import CommandError
 
 from dezky_infra.authentik.client import AuthentikClient
 from dezky_infra.authentik.connection import ConnectionSettings
-from tests.engine.harness import REPO
+from tests.engine.harness import REPO, changes
 from tests.faults.support import (
     ENGINE_PASSWORD,
     ENGINE_TOKEN,
     SubPathProxy,
-    changes,
     engine_project,
     engine_server,
     secret_leaks,

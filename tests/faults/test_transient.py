@@ -16,9 +16,9 @@ from dezky_infra.authentik.group import GroupProvider
 from dezky_infra.authentik.oauth2_provider import OAuth2ProviderProvider
 from tests.authentik_server import AuthentikServer
 from tests.conftest import configured
+from tests.engine.harness import changes
 from tests.faults.support import (
     assert_no_duplicates,
-    changes,
     engine_admin,
     engine_project,
     engine_server,
