@@ -25,6 +25,12 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from dezky_infra.authentik.connection import CONFIG_KEYS, CONFIG_NAMESPACE, ConnectionSettings
+from dezky_infra.authentik.oauth2_provider import (
+    DEFAULT_AUTHORIZATION_FLOW,
+    DEFAULT_INVALIDATION_FLOW,
+    DEFAULT_SCOPES,
+    DEFAULT_SIGNING_KEY,
+)
 from dezky_infra.authentik.validation import SLUG_MAX_LENGTH, check_absolute_url, check_slug
 from dezky_infra.oidc_clients import OidcClientConfig, duplicates, merged_entries, with_defaults
 
@@ -61,10 +67,10 @@ class OidcDefaults(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    authorization_flow: str = Field(default="default-provider-authorization-implicit-consent", min_length=1)
-    invalidation_flow: str = Field(default="default-provider-invalidation-flow", min_length=1)
-    signing_key: str = Field(default="authentik Self-signed Certificate", min_length=1)
-    scopes: tuple[str, ...] = ("openid", "profile", "email")
+    authorization_flow: str = Field(default=DEFAULT_AUTHORIZATION_FLOW, min_length=1)
+    invalidation_flow: str = Field(default=DEFAULT_INVALIDATION_FLOW, min_length=1)
+    signing_key: str = Field(default=DEFAULT_SIGNING_KEY, min_length=1)
+    scopes: tuple[str, ...] = DEFAULT_SCOPES
 
 
 def _name_prefix(value: str) -> str:

@@ -5,6 +5,9 @@ filter is unreliable (a per-user cache that ignores filters, transcript 15): rea
 ``core/applications/<slug>/``. A slug change therefore replaces the application (deleted first: a
 provider can be bound to one application only). Deleting an application leaves its provider alone,
 as authentik does.
+
+The module reads top down: the inputs (``ApplicationSpec``), the pure mapping to authentik's body and
+back, the CRUD, and the resource users declare.
 """
 
 from __future__ import annotations
@@ -13,20 +16,18 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import pulumi
-from pulumi.dynamic import Resource
 from pydantic import Field, field_validator
 
 from dezky_infra.authentik.adoption import create_or_adopt, find_at
-from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider, ResourceSpec
+from dezky_infra.authentik.declaration import UNSET, AuthentikResource, Unset
+from dezky_infra.authentik.dynamic_base import AdoptableSpec, AuthentikObjectProvider, ResourceSpec
 from dezky_infra.authentik.validation import check_absolute_url, check_slug
 
 if TYPE_CHECKING:  # the client (and httpx) load only when a connection is made, not to declare resources
     from dezky_infra.authentik.client import AuthentikClient
 
-PATH = "core/applications/"
 
-
-class ApplicationSpec(ResourceSpec):
+class ApplicationSpec(AdoptableSpec):
     """Inputs of an application."""
 
     replace_on: ClassVar[frozenset[str]] = frozenset({"slug"})
@@ -55,65 +56,70 @@ class ApplicationSpec(ResourceSpec):
         return f"{self.public_url.rstrip('/')}/application/o/{self.slug}/"
 
 
-class ApplicationProvider(AuthentikResourceProvider[ApplicationSpec]):
+def body(spec: ApplicationSpec) -> dict[str, Any]:
+    """The API body for ``spec``."""
+    return {
+        "name": spec.name,
+        "slug": spec.slug,
+        "provider": spec.provider,
+        "meta_launch_url": spec.launch_url or "",
+        "policy_engine_mode": spec.policy_engine_mode,
+        "group": spec.group,
+    }
+
+
+def declared(live: Mapping[str, Any], public_url: str) -> dict[str, Any]:
+    """The inputs that declare the application authentik holds (``body``'s inverse); authentik does
+    not know the public URL the issuer is built from, so it comes from state."""
+    return {
+        "name": live["name"],
+        "slug": live["slug"],
+        "provider": live["provider"],
+        "launch_url": live["meta_launch_url"] or None,
+        "policy_engine_mode": live["policy_engine_mode"],
+        "group": live["group"],
+        "public_url": public_url,
+    }
+
+
+def outputs(live: Mapping[str, Any], spec: ApplicationSpec) -> dict[str, Any]:
+    """The computed outputs."""
+    return {"pk": str(live["pk"]), "issuer": spec.issuer()}
+
+
+class ApplicationProvider(AuthentikObjectProvider[ApplicationSpec]):
     """Dynamic provider for ``core/applications/``; the resource id is the slug."""
 
     spec_type: ClassVar[type[ResourceSpec]] = ApplicationSpec
     kind: ClassVar[str] = "Application"
-
-    @staticmethod
-    def body(spec: ApplicationSpec) -> dict[str, Any]:
-        """The API body for this spec."""
-        return {
-            "name": spec.name,
-            "slug": spec.slug,
-            "provider": spec.provider,
-            "meta_launch_url": spec.launch_url or "",
-            "policy_engine_mode": spec.policy_engine_mode,
-            "group": spec.group,
-        }
-
-    @staticmethod
-    def outputs(live: Mapping[str, Any], spec: ApplicationSpec) -> dict[str, Any]:
-        """Computed outputs."""
-        return {"pk": str(live["pk"]), "issuer": spec.issuer()}
+    path: ClassVar[str] = "core/applications/"
 
     def create_object(self, client: AuthentikClient, spec: ApplicationSpec) -> tuple[str, dict[str, Any]]:
         # adoption goes by the detail route: the ?slug= list filter is a stale per-user cache
-        detail = f"{PATH}{spec.slug}/"
         live = create_or_adopt(
-            client, PATH, self.body(spec), self.adoption(spec, "slug"), lambda: find_at(client, detail)
+            client,
+            self.path,
+            body(spec),
+            self.adoption(spec, "slug"),
+            lambda: find_at(client, self.detail(spec.slug)),
         )
-        return spec.slug, self.outputs(live, spec)
+        return spec.slug, outputs(live, spec)
 
-    def read_object(
-        self, client: AuthentikClient, id_: str, props: Mapping[str, Any]
-    ) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        live = client.get_or_none(f"{PATH}{id_}/")
-        if live is None:
-            return None
-        inputs = {
-            "name": live["name"],
-            "slug": live["slug"],
-            "provider": live["provider"],
-            "launch_url": live["meta_launch_url"] or None,
-            "policy_engine_mode": live["policy_engine_mode"],
-            "group": live["group"],
-            "public_url": props["public_url"],
-        }
-        return inputs, self.outputs(live, ApplicationSpec.model_validate(inputs))
+    def from_live(
+        self, client: AuthentikClient, live: Mapping[str, Any], props: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        inputs = declared(live, props["public_url"])
+        return inputs, outputs(live, ApplicationSpec.model_validate(inputs))
 
     def update_object(
         self, client: AuthentikClient, id_: str, olds: Mapping[str, Any], spec: ApplicationSpec
     ) -> dict[str, Any]:
-        return self.outputs(client.patch(f"{PATH}{id_}/", self.body(spec)), spec)
-
-    def delete_object(self, client: AuthentikClient, id_: str, props: Mapping[str, Any]) -> None:
-        client.delete(f"{PATH}{id_}/")
+        return outputs(client.patch(self.detail(id_), body(spec)), spec)
 
 
-class Application(Resource, module="authentik", name="Application"):
-    """An authentik application. Outputs ``pk`` and ``issuer`` (``<public_url>/application/o/<slug>/``)."""
+class Application(AuthentikResource, module="authentik", name="Application"):
+    """An authentik application. Outputs ``pk`` and ``issuer`` (``<public_url>/application/o/<slug>/``);
+    inputs as ``ApplicationSpec`` declares them."""
 
     pk: pulumi.Output[str]
     issuer: pulumi.Output[str]
@@ -126,23 +132,11 @@ class Application(Resource, module="authentik", name="Application"):
         name: pulumi.Input[str],
         slug: pulumi.Input[str],
         public_url: pulumi.Input[str],
-        provider: pulumi.Input[int] | None = None,
-        launch_url: pulumi.Input[str] | None = None,
-        policy_engine_mode: pulumi.Input[str] = "any",
-        group: pulumi.Input[str] = "",
-        adopt: pulumi.Input[bool] = False,
+        provider: pulumi.Input[int] | None | Unset = UNSET,
+        launch_url: pulumi.Input[str] | None | Unset = UNSET,
+        policy_engine_mode: pulumi.Input[str] | Unset = UNSET,
+        group: pulumi.Input[str] | Unset = UNSET,
+        adopt: pulumi.Input[bool] | Unset = UNSET,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        props = {
-            "adopt": adopt,
-            "name": name,
-            "slug": slug,
-            "public_url": public_url,
-            "provider": provider,
-            "launch_url": launch_url,
-            "policy_engine_mode": policy_engine_mode,
-            "group": group,
-            "pk": None,
-            "issuer": None,
-        }
-        super().__init__(ApplicationProvider(), resource_name, props, opts)
+        super().__init__(ApplicationProvider(), resource_name, locals(), opts)

@@ -62,15 +62,24 @@ class ResourceSpec(BaseModel):
     """Optional inputs that authentik fills when they are left out (e.g. a generated client id): an
     absent input then means "whatever authentik chose", so it never shows as a change."""
 
-    create_only: ClassVar[frozenset[str]] = frozenset({"adopt"})
+    create_only: ClassVar[frozenset[str]] = frozenset()
     """Inputs that matter only when the object is created: never a change afterwards."""
 
-    adopt: bool = False
-    """Take over an existing object with this natural key even when ``dezky:adoptExisting`` is false."""
+    secrets: ClassVar[frozenset[str]] = frozenset()
+    """Inputs and outputs that are secret: kept as Pulumi secrets in state and diffs."""
 
     def inputs(self) -> dict[str, Any]:
         """The normalised inputs as plain JSON values (what state and diffs show)."""
         return self.model_dump(mode="json")
+
+
+class AdoptableSpec(ResourceSpec):
+    """The inputs of an object with a natural key, which a create may take over (``adoption``)."""
+
+    create_only: ClassVar[frozenset[str]] = frozenset({"adopt"})
+
+    adopt: bool = False
+    """Take over an existing object with this natural key even when ``dezky:adoptExisting`` is false."""
 
 
 SpecT = TypeVar("SpecT", bound=ResourceSpec)
@@ -133,7 +142,7 @@ class AuthentikResourceProvider(ResourceProvider, Generic[SpecT]):
         adopt_existing = req.config.get(f"{CONFIG_NAMESPACE}:{ADOPT_EXISTING_KEY}")
         self._adopt_existing = str(adopt_existing).strip().lower() != "false" if adopt_existing else True
 
-    def adoption(self, spec: ResourceSpec, key: str) -> Adoption:
+    def adoption(self, spec: AdoptableSpec, key: str) -> Adoption:
         """What this create may do with an existing object holding ``spec``'s natural key ``key``."""
         return Adoption(self.kind, key, str(getattr(spec, key)), self._adopt_existing or spec.adopt)
 
@@ -288,4 +297,30 @@ class AuthentikResourceProvider(ResourceProvider, Generic[SpecT]):
 
     @abstractmethod
     def delete_object(self, client: AuthentikClient, id_: str, props: Mapping[str, Any]) -> None:
-        """Delete; tolerate 404."""
+        """Delete; tolerate an object that is already gone."""
+
+
+class AuthentikObjectProvider(AuthentikResourceProvider[SpecT]):
+    """A provider for one kind of authentik API object, at ``<path><id>/``: read and delete go there."""
+
+    path: ClassVar[str]
+    """The API route of the object type (``core/groups/``)."""
+
+    def detail(self, id_: str) -> str:
+        """The object's API route."""
+        return f"{self.path}{id_}/"
+
+    def read_object(
+        self, client: AuthentikClient, id_: str, props: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        live = client.get_or_none(self.detail(id_))
+        return None if live is None else self.from_live(client, live, props)
+
+    @abstractmethod
+    def from_live(
+        self, client: AuthentikClient, live: Mapping[str, Any], props: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``(inputs, outputs)`` from authentik's representation; ``props`` is what state held."""
+
+    def delete_object(self, client: AuthentikClient, id_: str, props: Mapping[str, Any]) -> None:
+        client.delete(self.detail(id_))

@@ -12,12 +12,13 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import pulumi
-from pulumi.dynamic import CheckFailure, Resource
+from pulumi.dynamic import CheckFailure
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dezky_infra.authentik import lookups
 from dezky_infra.authentik.adoption import create_or_adopt, find_by
-from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider, ResourceSpec
+from dezky_infra.authentik.declaration import UNSET, AuthentikResource, Unset
+from dezky_infra.authentik.dynamic_base import AdoptableSpec, AuthentikObjectProvider, ResourceSpec
 from dezky_infra.authentik.errors import (
     AuthentikAuthError,
     AuthentikConfigError,
@@ -28,7 +29,6 @@ from dezky_infra.authentik.validation import check_duration, check_redirect_url,
 if TYPE_CHECKING:  # the client (and httpx) load only when a connection is made, not to declare resources
     from dezky_infra.authentik.client import AuthentikClient
 
-PATH = "providers/oauth2/"
 DEFAULT_AUTHORIZATION_FLOW = "default-provider-authorization-implicit-consent"
 DEFAULT_INVALIDATION_FLOW = "default-provider-invalidation-flow"
 DEFAULT_SIGNING_KEY = "authentik Self-signed Certificate"
@@ -57,10 +57,11 @@ class RedirectUri(BaseModel):
         return self
 
 
-class OAuth2ProviderSpec(ResourceSpec):
+class OAuth2ProviderSpec(AdoptableSpec):
     """Inputs of an OAuth2/OpenID provider."""
 
     server_chosen: ClassVar[frozenset[str]] = frozenset({"client_id"})
+    secrets: ClassVar[frozenset[str]] = frozenset({"client_secret"})
 
     name: str = Field(min_length=1)
     client_type: Literal["confidential", "public"] = "confidential"
@@ -105,11 +106,64 @@ class ResolvedIds(BaseModel):
     scopes: dict[str, str]
 
 
-class OAuth2ProviderProvider(AuthentikResourceProvider[OAuth2ProviderSpec]):
+def body(spec: OAuth2ProviderSpec, ids: ResolvedIds) -> dict[str, Any]:
+    """The API body for ``spec`` with its names resolved to ``ids`` (``client_id`` omitted when
+    authentik should generate it)."""
+    sent: dict[str, Any] = {
+        "name": spec.name,
+        "client_type": spec.client_type,
+        "redirect_uris": [uri.model_dump() for uri in spec.redirect_uris],
+        "authorization_flow": ids.authorization_flow,
+        "invalidation_flow": ids.invalidation_flow,
+        "signing_key": ids.signing_key,
+        "property_mappings": sorted(ids.scopes.values()),
+        "sub_mode": spec.sub_mode,
+        "issuer_mode": spec.issuer_mode,
+        "access_code_validity": spec.access_code_validity,
+        "access_token_validity": spec.access_token_validity,
+        "refresh_token_validity": spec.refresh_token_validity,
+    }
+    if spec.client_id is not None:
+        sent["client_id"] = spec.client_id
+    return sent
+
+
+def declared(live: Mapping[str, Any], names: Mapping[str, Any]) -> dict[str, Any]:
+    """The inputs that declare the provider authentik holds (``body``'s inverse), with ``names`` the
+    flows' slugs, the key's name and the scope names its pks stand for."""
+    return {
+        "name": live["name"],
+        "client_type": live["client_type"],
+        "client_id": live["client_id"],
+        "redirect_uris": sorted(
+            ({"url": u["url"], "matching_mode": u["matching_mode"]} for u in live["redirect_uris"]),
+            key=lambda u: (u["url"], u["matching_mode"]),
+        ),
+        **{field: names[field] for field in REFERENCE_FIELDS},
+        "sub_mode": live["sub_mode"],
+        "issuer_mode": live["issuer_mode"],
+        "access_code_validity": live["access_code_validity"],
+        "access_token_validity": live["access_token_validity"],
+        "refresh_token_validity": live["refresh_token_validity"],
+    }
+
+
+def outputs(live: Mapping[str, Any], ids: ResolvedIds) -> dict[str, Any]:
+    """The computed outputs."""
+    return {
+        "pk": int(live["pk"]),
+        "client_id": live["client_id"],
+        "client_secret": live["client_secret"],
+        "authentik_ids": ids.model_dump(),
+    }
+
+
+class OAuth2ProviderProvider(AuthentikObjectProvider[OAuth2ProviderSpec]):
     """Dynamic provider for ``providers/oauth2/``; the resource id is the provider's integer pk."""
 
     spec_type: ClassVar[type[ResourceSpec]] = OAuth2ProviderSpec
     kind: ClassVar[str] = "OAuth2Provider"
+    path: ClassVar[str] = "providers/oauth2/"
 
     _unreachable: str | None = None
     """Why authentik could not be reached during this process's previews (set at run time only)."""
@@ -168,54 +222,22 @@ class OAuth2ProviderProvider(AuthentikResourceProvider[OAuth2ProviderSpec]):
             return lookups.keypair_pk(client, spec.signing_key, field) if spec.signing_key else None
         return lookups.scope_mapping_pks(client, spec.scopes, field)
 
-    @staticmethod
-    def body(spec: OAuth2ProviderSpec, ids: ResolvedIds) -> dict[str, Any]:
-        """The API body for this spec (``client_id`` omitted when authentik should generate it)."""
-        body: dict[str, Any] = {
-            "name": spec.name,
-            "client_type": spec.client_type,
-            "redirect_uris": [uri.model_dump() for uri in spec.redirect_uris],
-            "authorization_flow": ids.authorization_flow,
-            "invalidation_flow": ids.invalidation_flow,
-            "signing_key": ids.signing_key,
-            "property_mappings": sorted(ids.scopes.values()),
-            "sub_mode": spec.sub_mode,
-            "issuer_mode": spec.issuer_mode,
-            "access_code_validity": spec.access_code_validity,
-            "access_token_validity": spec.access_token_validity,
-            "refresh_token_validity": spec.refresh_token_validity,
-        }
-        if spec.client_id is not None:
-            body["client_id"] = spec.client_id
-        return body
-
-    @staticmethod
-    def outputs(live: Mapping[str, Any], ids: ResolvedIds) -> dict[str, Any]:
-        """Computed outputs from authentik's representation."""
-        return {
-            "pk": int(live["pk"]),
-            "client_id": live["client_id"],
-            "client_secret": live["client_secret"],
-            "authentik_ids": ids.model_dump(),
-        }
-
     def create_object(self, client: AuthentikClient, spec: OAuth2ProviderSpec) -> tuple[str, dict[str, Any]]:
         ids = self.resolve(client, spec)
         live = create_or_adopt(
             client,
-            PATH,
-            self.body(spec, ids),
+            self.path,
+            body(spec, ids),
             self.adoption(spec, "name"),
-            lambda: find_by(client, PATH, "name", spec.name),
+            lambda: find_by(client, self.path, "name", spec.name),
         )
-        return str(live["pk"]), self.outputs(live, ids)
+        return str(live["pk"]), outputs(live, ids)
 
-    def read_object(
-        self, client: AuthentikClient, id_: str, props: Mapping[str, Any]
-    ) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        live = client.get_or_none(f"{PATH}{id_}/")
-        if live is None:
-            return None
+    def from_live(
+        self, client: AuthentikClient, live: Mapping[str, Any], props: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Names for authentik's pks: the declared ones where the pks are those of the last apply, else
+        looked up (a flow or mapping swapped out of band shows by its own name)."""
         known = ResolvedIds.model_validate(props["authentik_ids"]) if props.get("authentik_ids") else None
 
         def name_of(field: str, pk: str | None, reverse: Any) -> str | None:
@@ -236,84 +258,48 @@ class OAuth2ProviderProvider(AuthentikResourceProvider[OAuth2ProviderSpec]):
             signing_key=str(live["signing_key"]) if live.get("signing_key") else None,
             scopes=scopes,
         )
-        inputs = {
-            "name": live["name"],
-            "client_type": live["client_type"],
-            "client_id": live["client_id"],
-            "redirect_uris": sorted(
-                ({"url": u["url"], "matching_mode": u["matching_mode"]} for u in live["redirect_uris"]),
-                key=lambda u: (u["url"], u["matching_mode"]),
-            ),
+        names = {
             "authorization_flow": name_of("authorization_flow", ids.authorization_flow, lookups.flow_slug),
             "invalidation_flow": name_of("invalidation_flow", ids.invalidation_flow, lookups.flow_slug),
             "signing_key": name_of("signing_key", ids.signing_key, lookups.keypair_name),
             "scopes": sorted(scopes),
-            "sub_mode": live["sub_mode"],
-            "issuer_mode": live["issuer_mode"],
-            "access_code_validity": live["access_code_validity"],
-            "access_token_validity": live["access_token_validity"],
-            "refresh_token_validity": live["refresh_token_validity"],
         }
-        return inputs, self.outputs(live, ids)
+        return declared(live, names), outputs(live, ids)
 
     def update_object(
         self, client: AuthentikClient, id_: str, olds: Mapping[str, Any], spec: OAuth2ProviderSpec
     ) -> dict[str, Any]:
         ids = self.resolve(client, spec, olds)
-        live = client.patch(f"{PATH}{id_}/", self.body(spec, ids))
-        return self.outputs(live, ids)
-
-    def delete_object(self, client: AuthentikClient, id_: str, props: Mapping[str, Any]) -> None:
-        client.delete(f"{PATH}{id_}/")
+        return outputs(client.patch(self.detail(id_), body(spec, ids)), ids)
 
 
-class OAuth2Provider(Resource, module="authentik", name="OAuth2Provider"):
-    """An authentik OAuth2/OpenID provider. Outputs ``pk``, ``client_id`` and secret ``client_secret``."""
+class OAuth2Provider(AuthentikResource, module="authentik", name="OAuth2Provider"):
+    """An authentik OAuth2/OpenID provider. Outputs ``pk``, ``client_id``, secret ``client_secret`` and
+    ``authentik_ids`` (the pks its names resolved to); inputs as ``OAuth2ProviderSpec`` declares them."""
 
     pk: pulumi.Output[int]
     client_id: pulumi.Output[str]
     client_secret: pulumi.Output[str]
+    authentik_ids: pulumi.Output[dict[str, Any]]
 
     def __init__(
         self,
         resource_name: str,
         *,
         name: pulumi.Input[str],
-        redirect_uris: pulumi.Input[list[pulumi.Input[Mapping[str, str]]]],
-        client_type: pulumi.Input[str] = "confidential",
-        client_id: pulumi.Input[str] | None = None,
-        authorization_flow: pulumi.Input[str] = DEFAULT_AUTHORIZATION_FLOW,
-        invalidation_flow: pulumi.Input[str] = DEFAULT_INVALIDATION_FLOW,
-        signing_key: pulumi.Input[str] | None = DEFAULT_SIGNING_KEY,
-        scopes: pulumi.Input[Sequence[str]] = DEFAULT_SCOPES,
-        sub_mode: pulumi.Input[str] = "hashed_user_id",
-        issuer_mode: pulumi.Input[str] = "per_provider",
-        access_code_validity: pulumi.Input[str] = "minutes=1",
-        access_token_validity: pulumi.Input[str] = "hours=1",
-        refresh_token_validity: pulumi.Input[str] = "days=30",
-        adopt: pulumi.Input[bool] = False,
+        redirect_uris: pulumi.Input[Sequence[pulumi.Input[Mapping[str, str]]]],
+        client_type: pulumi.Input[Literal["confidential", "public"]] | Unset = UNSET,
+        client_id: pulumi.Input[str] | None | Unset = UNSET,
+        authorization_flow: pulumi.Input[str] | Unset = UNSET,
+        invalidation_flow: pulumi.Input[str] | Unset = UNSET,
+        signing_key: pulumi.Input[str] | None | Unset = UNSET,
+        scopes: pulumi.Input[Sequence[str]] | Unset = UNSET,
+        sub_mode: pulumi.Input[SubMode] | Unset = UNSET,
+        issuer_mode: pulumi.Input[Literal["global", "per_provider"]] | Unset = UNSET,
+        access_code_validity: pulumi.Input[str] | Unset = UNSET,
+        access_token_validity: pulumi.Input[str] | Unset = UNSET,
+        refresh_token_validity: pulumi.Input[str] | Unset = UNSET,
+        adopt: pulumi.Input[bool] | Unset = UNSET,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        props = {
-            "adopt": adopt,
-            "name": name,
-            "redirect_uris": redirect_uris,
-            "client_type": client_type,
-            "client_id": client_id,
-            "authorization_flow": authorization_flow,
-            "invalidation_flow": invalidation_flow,
-            "signing_key": signing_key,
-            "scopes": list(scopes) if isinstance(scopes, tuple) else scopes,
-            "sub_mode": sub_mode,
-            "issuer_mode": issuer_mode,
-            "access_code_validity": access_code_validity,
-            "access_token_validity": access_token_validity,
-            "refresh_token_validity": refresh_token_validity,
-            "pk": None,
-            "client_secret": None,
-            "authentik_ids": None,
-        }
-        secret_opts = pulumi.ResourceOptions(additional_secret_outputs=["client_secret"])
-        super().__init__(
-            OAuth2ProviderProvider(), resource_name, props, pulumi.ResourceOptions.merge(opts, secret_opts)
-        )
+        super().__init__(OAuth2ProviderProvider(), resource_name, locals(), opts)

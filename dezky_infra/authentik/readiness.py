@@ -16,10 +16,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pulumi
-from pulumi.dynamic import Resource
 
 from dezky_infra.authentik import sessions
 from dezky_infra.authentik.connection import CONFIG_KEYS, CONFIG_NAMESPACE
+from dezky_infra.authentik.declaration import UNSET, AuthentikResource, Unset
 from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider, ResourceSpec
 from dezky_infra.authentik.errors import AuthentikAuthError, AuthentikError, AuthentikUnavailableError
 from dezky_infra.authentik.password_login import PasswordLoginError
@@ -82,6 +82,11 @@ def _authenticated_user(client: AuthentikClient) -> str:
     return str(client.get("core/users/me/")["user"]["username"])
 
 
+def declared(state: Mapping[str, Any]) -> dict[str, Any]:
+    """The inputs a read gives back: what state says (nothing exists in authentik to read)."""
+    return {"trigger": state.get("trigger", "")}
+
+
 class ReadinessProvider(AuthentikResourceProvider[ReadinessSpec]):
     """Dynamic provider whose create is the wait; nothing exists in authentik for it."""
 
@@ -96,7 +101,7 @@ class ReadinessProvider(AuthentikResourceProvider[ReadinessSpec]):
         self, client: AuthentikClient, id_: str, props: Mapping[str, Any]
     ) -> tuple[dict[str, Any], dict[str, Any]] | None:
         # Nothing to read back: readiness was a moment, not an object.
-        return {k: props[k] for k in ReadinessSpec.model_fields if k in props}, {"user": props.get("user")}
+        return declared(props), {"user": props.get("user")}
 
     def update_object(
         self, client: AuthentikClient, id_: str, olds: Mapping[str, Any], spec: ReadinessSpec
@@ -107,8 +112,8 @@ class ReadinessProvider(AuthentikResourceProvider[ReadinessSpec]):
         """Nothing to delete."""
 
 
-class AuthentikReady(Resource, module="authentik", name="Ready"):
-    """A step that completes once authentik serves authenticated API calls."""
+class AuthentikReady(AuthentikResource, module="authentik", name="Ready"):
+    """A step that completes once authentik serves authenticated API calls; outputs the ``user``."""
 
     user: pulumi.Output[str]
 
@@ -116,11 +121,10 @@ class AuthentikReady(Resource, module="authentik", name="Ready"):
         self,
         resource_name: str,
         *,
-        trigger: pulumi.Input[str] = "",
+        trigger: pulumi.Input[str] | Unset = UNSET,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        props = {"trigger": trigger, "user": None}
-        super().__init__(ReadinessProvider(), resource_name, props, opts)
+        super().__init__(ReadinessProvider(), resource_name, locals(), opts)
 
 
 __all__ = ["AuthentikError", "AuthentikReady", "wait_until_ready"]

@@ -10,6 +10,9 @@ On a fresh authentik the configured key is not valid yet: the base provider then
 bootstrap password (session + CSRF) and this create makes the token. A refresh that finds the token
 gone or its key changed (a wiped database) reports it, and the next ``up`` restores it. The key is a
 secret input and output; a refresh never copies a foreign key into state.
+
+The module reads top down: the inputs (``ApiTokenSpec``), the pure mapping to authentik's body and
+back, the CRUD, and the resource users declare.
 """
 
 from __future__ import annotations
@@ -18,27 +21,27 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import pulumi
-from pulumi.dynamic import Resource
 from pydantic import Field
 
 from dezky_infra.authentik import sessions
 from dezky_infra.authentik.adoption import names_the_key
-from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider, ResourceSpec
+from dezky_infra.authentik.declaration import UNSET, AuthentikResource, Unset
+from dezky_infra.authentik.dynamic_base import AdoptableSpec, AuthentikObjectProvider, ResourceSpec
 from dezky_infra.authentik.errors import AuthentikValidationError
 from dezky_infra.authentik.lookups import AuthentikLookupError
 
 if TYPE_CHECKING:  # the client (and httpx) load only when a connection is made, not to declare resources
     from dezky_infra.authentik.client import AuthentikClient
 
-PATH = "core/tokens/"
 # What a refresh records as the key when authentik holds a different one: never the foreign key itself.
 KEY_CHANGED_OUT_OF_BAND = "(changed outside pulumi)"
 
 
-class ApiTokenSpec(ResourceSpec):
+class ApiTokenSpec(AdoptableSpec):
     """Inputs of an API token."""
 
     replace_on: ClassVar[frozenset[str]] = frozenset({"identifier", "user"})
+    secrets: ClassVar[frozenset[str]] = frozenset({"key"})
 
     identifier: str = Field(min_length=1, pattern=r"^[-a-zA-Z0-9_.]+$")
     key: str = Field(min_length=8, repr=False)
@@ -46,6 +49,30 @@ class ApiTokenSpec(ResourceSpec):
     description: str = ""
     intent: Literal["api"] = "api"
     expiring: Literal[False] = False
+    """Always false: without it authentik ends the token after 30 minutes (transcript 19)."""
+
+
+def body(spec: ApiTokenSpec) -> dict[str, Any]:
+    """The writable fields that converge an existing token (identifier and user are fixed)."""
+    return {"intent": spec.intent, "expiring": spec.expiring, "description": spec.description}
+
+
+def declared(live: Mapping[str, Any], key: str, user: str) -> dict[str, Any]:
+    """The inputs that declare the token authentik holds (``body``'s inverse): its key as the caller
+    may show it (the declared one, or ``KEY_CHANGED_OUT_OF_BAND``) and its user by name."""
+    return {
+        "identifier": live["identifier"],
+        "key": key,
+        "user": user,
+        "description": live.get("description") or "",
+        "intent": live["intent"],
+        "expiring": live["expiring"],
+    }
+
+
+def outputs(live: Mapping[str, Any]) -> dict[str, Any]:
+    """The computed outputs."""
+    return {"pk": str(live["pk"]), "user_pk": int(live["user"])}
 
 
 def user_pk(client: AuthentikClient, username: str) -> int:
@@ -56,79 +83,62 @@ def user_pk(client: AuthentikClient, username: str) -> int:
     return int(found[0]["pk"])
 
 
-class ApiTokenProvider(AuthentikResourceProvider[ApiTokenSpec]):
+class ApiTokenProvider(AuthentikObjectProvider[ApiTokenSpec]):
     """Dynamic provider for ``core/tokens/``; the resource id is the identifier."""
 
     spec_type: ClassVar[type[ResourceSpec]] = ApiTokenSpec
     kind: ClassVar[str] = "ApiToken"
-
-    @staticmethod
-    def body(spec: ApiTokenSpec) -> dict[str, Any]:
-        """Writable fields that converge an existing token (identifier and user are fixed)."""
-        return {"intent": spec.intent, "expiring": False, "description": spec.description}
+    path: ClassVar[str] = "core/tokens/"
 
     def create_object(self, client: AuthentikClient, spec: ApiTokenSpec) -> tuple[str, dict[str, Any]]:
         client.add_secret(spec.key)
         owner = user_pk(client, spec.user)
-        path = f"{PATH}{spec.identifier}/"
-        new_token = {"identifier": spec.identifier, "user": owner, **self.body(spec)}
+        detail = self.detail(spec.identifier)
+        new_token = {"identifier": spec.identifier, "user": owner, **body(spec)}
         try:
-            live = client.post(PATH, new_token)
+            live = client.post(self.path, new_token)
         except AuthentikValidationError as exc:
-            existing = client.get_or_none(path) if names_the_key(exc, "identifier") else None
+            existing = client.get_or_none(detail) if names_the_key(exc, "identifier") else None
             if existing is None:
                 raise
             self.adoption(spec, "identifier").take_over(str(existing["pk"]))
-            live = existing
-            if int(live["user"]) != owner:
-                client.delete(path)  # authentik cannot move a token to another user
-                live = client.post(PATH, new_token)
+            if int(existing["user"]) != owner:
+                client.delete(detail)  # authentik cannot move a token to another user
+                live = client.post(self.path, new_token)
             else:
-                live = client.patch(path, self.body(spec))
-        client.post(f"{path}set_key/", {"key": spec.key})
+                live = client.patch(detail, body(spec))
+        client.post(f"{detail}set_key/", {"key": spec.key})
         sessions.end(client)  # the configured token works now: the password session has done its job
-        return spec.identifier, {"pk": str(live["pk"]), "user_pk": owner}
+        return spec.identifier, outputs(live)
 
-    def read_object(
-        self, client: AuthentikClient, id_: str, props: Mapping[str, Any]
-    ) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        live = client.get_or_none(f"{PATH}{id_}/")
-        if live is None:
-            return None
+    def from_live(
+        self, client: AuthentikClient, live: Mapping[str, Any], props: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         declared_key = str(props.get("key") or "")
         client.add_secret(declared_key)
-        live_key = client.get(f"{PATH}{id_}/view_key/")["key"]
+        live_key = client.get(f"{self.detail(live['identifier'])}view_key/")["key"]
         client.add_secret(live_key)
-        user = (
-            props.get("user") if int(live["user"]) == props.get("user_pk") else live["user_obj"]["username"]
-        )
-        inputs = {
-            "identifier": live["identifier"],
-            "key": declared_key if live_key == declared_key else KEY_CHANGED_OUT_OF_BAND,
-            "user": user,
-            "description": live.get("description") or "",
-            "intent": live["intent"],
-            "expiring": live["expiring"],
-        }
-        return inputs, {"pk": str(live["pk"]), "user_pk": int(live["user"])}
+        same_user = int(live["user"]) == props.get("user_pk")
+        user = str(props.get("user")) if same_user else str(live["user_obj"]["username"])
+        key = declared_key if live_key == declared_key else KEY_CHANGED_OUT_OF_BAND
+        return declared(live, key, user), outputs(live)
 
     def update_object(
         self, client: AuthentikClient, id_: str, olds: Mapping[str, Any], spec: ApiTokenSpec
     ) -> dict[str, Any]:
         client.add_secret(spec.key)
-        live = client.patch(f"{PATH}{id_}/", self.body(spec))
+        live = client.patch(self.detail(id_), body(spec))
         if olds.get("key") != spec.key:
-            client.post(f"{PATH}{id_}/set_key/", {"key": spec.key})
-        return {"pk": str(live["pk"]), "user_pk": int(live["user"])}
-
-    def delete_object(self, client: AuthentikClient, id_: str, props: Mapping[str, Any]) -> None:
-        client.delete(f"{PATH}{id_}/")
+            client.post(f"{self.detail(id_)}set_key/", {"key": spec.key})
+        return outputs(live)
 
 
-class ApiToken(Resource, module="authentik", name="ApiToken"):
-    """A non-expiring authentik API token (intent ``api``) whose ``key`` the program chooses (secret)."""
+class ApiToken(AuthentikResource, module="authentik", name="ApiToken"):
+    """A non-expiring authentik API token (intent ``api``) whose ``key`` the program chooses (secret);
+    inputs as ``ApiTokenSpec`` declares them."""
 
     pk: pulumi.Output[str]
+    user_pk: pulumi.Output[int]
     key: pulumi.Output[str]
     identifier: pulumi.Output[str]
 
@@ -138,21 +148,11 @@ class ApiToken(Resource, module="authentik", name="ApiToken"):
         *,
         identifier: pulumi.Input[str],
         key: pulumi.Input[str],
-        user: pulumi.Input[str] = "akadmin",
-        description: pulumi.Input[str] = "",
-        adopt: pulumi.Input[bool] = False,
+        user: pulumi.Input[str] | Unset = UNSET,
+        description: pulumi.Input[str] | Unset = UNSET,
+        intent: pulumi.Input[Literal["api"]] | Unset = UNSET,
+        expiring: pulumi.Input[Literal[False]] | Unset = UNSET,
+        adopt: pulumi.Input[bool] | Unset = UNSET,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        props = {
-            "adopt": adopt,
-            "identifier": identifier,
-            "key": pulumi.Output.secret(key),
-            "user": user,
-            "description": description,
-            "pk": None,
-            "user_pk": None,
-        }
-        secret_opts = pulumi.ResourceOptions(additional_secret_outputs=["key"])
-        super().__init__(
-            ApiTokenProvider(), resource_name, props, pulumi.ResourceOptions.merge(opts, secret_opts)
-        )
+        super().__init__(ApiTokenProvider(), resource_name, locals(), opts)
