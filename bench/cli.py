@@ -48,7 +48,14 @@ def parse_args(argv: list[str] | None) -> tuple[Settings, Path, Path | None]:
     parser.add_argument(
         "--profiles", type=_profiles, default=tuple(PROFILES), help="latency profiles: flat,real"
     )
-    parser.add_argument("--no-floor", action="store_true", help="skip the engine floor (no ratios to it)")
+    parser.add_argument(
+        "--no-floor", action="store_true", help="skip the fair engine floor (no ratios to it)"
+    )
+    parser.add_argument(
+        "--thin-floor",
+        action="store_true",
+        help="also run the thin floor (no-op resources with a few inputs: the first, unfair baseline)",
+    )
     parser.add_argument(
         "--no-scripted", action="store_true", help="skip the scripted one-process-per-call route"
     )
@@ -75,6 +82,7 @@ def parse_args(argv: list[str] | None) -> tuple[Settings, Path, Path | None]:
         profiles=args.profiles,
         code=args.code.resolve(),
         floor=not args.no_floor,
+        thin_floor=args.thin_floor,
         scripted=not args.no_scripted,
         scripted_reps=args.scripted_reps,
         import_runs=args.import_runs,
@@ -88,7 +96,7 @@ def _git(code: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
-def _meta(settings: Settings, started: float) -> dict[str, Any]:
+def _meta(settings: Settings, started: float, load_before: tuple[float, ...]) -> dict[str, Any]:
     pulumi = subprocess.run(["pulumi", "version"], capture_output=True, text=True, check=False).stdout.strip()
     return {
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
@@ -99,6 +107,7 @@ def _meta(settings: Settings, started: float) -> dict[str, Any]:
         "pulumi": pulumi,
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
+        "load_average": {"before": load_before, "after": os.getloadavg()},
         "settings": {**asdict(settings), "code": str(settings.code)},
         "profiles": {name: asdict(PROFILES[name]) for name in settings.profiles},
     }
@@ -129,7 +138,14 @@ def print_report(results: dict[str, Any], imports: ImportTimes, samples: list[Sa
     """The table, the provider start numbers and the targets on stdout."""
     cells = report.summarize(samples)
     profiles = [p for p in PROFILES if any(s.profile == p for s in samples)]
-    print(report.table(cells, profiles, sorted({s.tenants for s in samples})))
+    counts = sorted({s.tenants for s in samples})
+    load = results["meta"].get("load_average")
+    if load:
+        before, after = (" ".join(f"{x:.2f}" for x in load[when]) for when in ("before", "after"))
+        print(f"load average (1/5/15 min): {before} before the run, {after} after")
+    print(report.table(cells, profiles, counts))
+    print("\nstate:\n" + report.state_text(cells, counts))
+    print("\nauthentik calls by route (ours):\n" + report.calls_text(cells, profiles, counts))
     print(
         f"\nprovider start: -X importtime total {imports.importtime_total_s:.3f} s; "
         f"`python -c 'import dezky_infra.authentik'` {imports.wall_import_s:.3f} s "
@@ -155,9 +171,9 @@ def main(argv: list[str] | None = None) -> int:
         meta, imports = saved["meta"], ImportTimes(**saved["imports"])
         samples = [Sample(**sample) for sample in saved["samples"]]
     else:
-        started = time.time()
+        started, load_before = time.time(), os.getloadavg()
         imports, samples = Runner(settings).run()
-        meta = _meta(settings, started)
+        meta = _meta(settings, started, load_before)
     results, png = write_report(meta, imports, samples, out)
     print_report(results, imports, samples)
     print(f"\nwrote {out / 'results.json'} and {png}")

@@ -4,11 +4,15 @@ Temp directory, file backend, the offline engine settings of ``tests.engine.harn
 project that runs ``bench/program/__main__.py`` with the repository's ``.venv``, and ``PYTHONPATH``
 pointing at the code under test (then at this repository, for ``bench``): an ``EngineProject``.
 Each operation is timed around the Automation API call, so the time includes everything a developer
-waits for: the CLI, the language host, the program, the provider process and the state writes.
+waits for: the CLI, the language host, the program, the provider process and the state writes. The
+commands after ``up`` (``python -m dezky_infra env`` and ``verify``) are timed around their process.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,9 +24,16 @@ import pulumi.automation as auto
 from tests.engine.harness import REPO, EngineProject
 
 PROGRAM = Path(__file__).resolve().parent / "program" / "__main__.py"
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
+"""How a checkpoint marks a secret value (``{SECRET_SIG: ..., "ciphertext"|"plaintext": ...}``)."""
 
-OPERATIONS = ("fresh up", "no-op preview", "no-op up", "refresh", "destroy")
-"""The lifecycle each project goes through, in this order."""
+WIPED_UP = "up --refresh (wiped)"
+OPERATIONS = ("fresh up", "no-op preview", "no-op up", "refresh", "env", "verify", WIPED_UP, "destroy")
+"""The lifecycle each stack of our program goes through, in this order. Before ``WIPED_UP`` the runner
+wipes authentik (a fresh one without the API token, like ``docker compose down -v``)."""
+COMMANDS = frozenset({"env", "verify"})
+"""The operations that are ``python -m dezky_infra`` commands, not engine operations: the floors,
+which have no authentik objects, skip them."""
 
 
 @dataclass(frozen=True)
@@ -39,15 +50,46 @@ class BenchProject(EngineProject):
 
     def __init__(self, root: Path, code: Path = REPO, stack_name: str = "bench") -> None:
         super().__init__(root, stack_name, program=PROGRAM, code=code)
+        self.env_file = root / "consumer.env"
+
+    def set_env(self, name: str, value: str) -> None:
+        """An environment variable for every later operation (the engine's plugins inherit it)."""
+        self.env[name] = value
+        self.stack.workspace.env_vars = {**self.stack.workspace.env_vars, name: value}
+
+    def command(self, name: str) -> OpRun:
+        """``python -m dezky_infra env|verify`` on this stack, as a user runs them after ``up``."""
+        project = ["--stack", self.stack.name, "--cwd", str(self.work_dir)]
+        args = {"env": ["--file", str(self.env_file)], "verify": ["--env-file", str(self.env_file)]}[name]
+        start = time.perf_counter()
+        done = subprocess.run(
+            [str(REPO / ".venv" / "bin" / "python"), "-m", "dezky_infra", name, *project, *args],
+            cwd=self.root,  # not the checkout: ``-m`` must find the code under test on PYTHONPATH
+            env={**os.environ, **self.env},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+            check=False,
+        )
+        seconds = time.perf_counter() - start
+        if done.returncode != 0:
+            raise RuntimeError(
+                f"dezky_infra {name} exited {done.returncode}: {(done.stdout + done.stderr)[-2000:]}"
+            )
+        return OpRun(seconds, {}, "\n".join(done.stdout.splitlines()[-5:]))
 
     def run(self, operation: str) -> OpRun:
         """Run one of ``OPERATIONS`` and time it."""
+        if operation in COMMANDS:
+            return self.command(operation)
         lines: list[str] = []
         actions: dict[str, Callable[[], Any]] = {
             "fresh up": lambda: self.stack.up(on_output=lines.append, color="never"),
             "no-op preview": lambda: self.stack.preview(on_output=lines.append, color="never"),
             "no-op up": lambda: self.stack.up(on_output=lines.append, color="never"),
             "refresh": lambda: self.stack.refresh(on_output=lines.append, color="never"),
+            WIPED_UP: lambda: self.stack.up(refresh=True, on_output=lines.append, color="never"),
             "destroy": lambda: self.stack.destroy(on_output=lines.append, color="never"),
         }
         start = time.perf_counter()
@@ -58,6 +100,25 @@ class BenchProject(EngineProject):
             raise RuntimeError(f"pulumi {operation} failed: {str(exc)[-2000:]}\n{tail}") from None
         seconds = time.perf_counter() - start
         return OpRun(seconds, _changes(result), "\n".join(lines[-5:]))
+
+    def state_summary(self, names: frozenset[str]) -> dict[str, Any]:
+        """The checkpoint's size, and for the resources named in ``names`` their state: input and
+        output property names, secret outputs and size (the evidence that the floor is fair)."""
+        deployment = self.stack.export_stack().deployment or {}
+        resources: dict[str, Any] = {}
+        for resource in deployment.get("resources", []):
+            name = str(resource["urn"]).rsplit("::", 1)[-1]
+            if name in names:
+                outputs = resource.get("outputs", {})
+                resources[name] = {
+                    "inputs": sorted(resource.get("inputs", {})),
+                    "outputs": sorted(set(outputs) - set(resource.get("inputs", {}))),
+                    "secret": sorted(
+                        k for k, v in outputs.items() if isinstance(v, dict) and SECRET_SIG in v
+                    ),
+                    "bytes": len(json.dumps(resource)),
+                }
+        return {"bytes": len(json.dumps(deployment)), "resources": resources}
 
 
 def _changes(result: Any) -> dict[str, int]:

@@ -1,10 +1,12 @@
 """Run every measurement of one benchmark invocation and collect the samples.
 
-For each tenant count and repetition: the engine floor (no-op resources, no authentik calls), then for
-each latency profile our program through its whole lifecycle against a freshly wiped authentik, and
-the scripted route against another fresh one. Every sample keeps its wall time, the authentik calls
-it caused (reads and writes) and, for our program, the calls by route, which is the evidence for
-where calls go.
+For each tenant count and repetition: the fair engine floor (no-op resources registering what ours
+register, no authentik calls) and, when asked, the thin floor; then for each latency profile our
+program through its whole lifecycle against a freshly wiped authentik, and the scripted route against
+another fresh one. Every sample keeps its wall time, the authentik calls it caused (reads and writes)
+and the calls by route, which is the evidence for where calls go; a fresh ``up`` also keeps a summary
+of the state it wrote (``BenchProject.state_summary``), the evidence that the floor carries what ours
+carries.
 """
 
 from __future__ import annotations
@@ -19,15 +21,23 @@ from pathlib import Path
 from typing import Any
 
 from bench.imports import ImportTimes, measure
+from bench.noop import GENERATION_ENV
 from bench.profiles import PROFILES, LatencyProfile
-from bench.project import OPERATIONS, BenchProject
+from bench.project import COMMANDS, OPERATIONS, WIPED_UP, BenchProject
 from bench.scripted import ScriptedRoute
-from bench.tenants import tenants
+from bench.tenants import READY_RESOURCE, TOKEN_RESOURCE, tenants
 from tests.authentik_server import AuthentikServer, Call
 
 TOKEN = "bench-platform-api-token-7f3e9a1c5b2d4e6f8091a2b3c4d5e6f7"
 PASSWORD = "bench-akadmin-password-4c2e"
 SCRIPTED_OP = "create all (scripted)"
+MODES = {"ours": "authentik", "floor": "fair", "thin floor": "thin"}
+"""Route -> ``dezky:benchMode`` of the program (``bench.workload.KITS``)."""
+_FIRST = tenants(1)[0]
+FIRST_TENANT = frozenset(
+    {READY_RESOURCE, TOKEN_RESOURCE, _FIRST.group_name, _FIRST.provider_resource, _FIRST.app_resource}
+)
+"""The resources whose state ``Sample.state`` describes: the singletons and the first tenant's."""
 _ID_SEGMENT = re.compile(
     r"^(\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|t\d{3}-[\w-]+)$"
 )
@@ -42,6 +52,8 @@ class Settings:
     profiles: tuple[str, ...]
     code: Path
     floor: bool = True
+    thin_floor: bool = False
+    """Also run the thin floor (the first floor: a few inputs per no-op resource), to compare baselines."""
     scripted: bool = True
     scripted_reps: int | None = None
     import_runs: int = 5
@@ -54,7 +66,7 @@ class Sample:
     """One measured operation."""
 
     route: str
-    """``ours`` (the dynamic providers), ``floor`` (no-op resources) or ``scripted``."""
+    """``ours`` (the dynamic providers), ``floor`` (fair no-op resources), ``thin floor`` or ``scripted``."""
     profile: str | None
     tenants: int
     rep: int
@@ -65,6 +77,9 @@ class Sample:
     changes: dict[str, int] = field(default_factory=dict)
     calls: dict[str, int] = field(default_factory=dict)
     error: str | None = None
+    state: dict[str, Any] | None = None
+    """After a fresh ``up``: the checkpoint's size and the first tenant's resources (see
+    ``BenchProject.state_summary``)."""
 
 
 def route_key(call: Call) -> str:
@@ -104,6 +119,8 @@ class Runner:
                 for rep in range(settings.reps):
                     if settings.floor:
                         self.lifecycle("floor", None, count, rep)
+                    if settings.thin_floor:
+                        self.lifecycle("thin floor", None, count, rep)
                     for name in settings.profiles:
                         self.lifecycle("ours", PROFILES[name], count, rep)
                         if settings.scripted and rep < (settings.scripted_reps or settings.reps):
@@ -119,8 +136,18 @@ class Runner:
             profile.apply(self.server)
         self.server.reset_calls()
 
+    def operations(self, route: str) -> list[str]:
+        """What ``route`` goes through: the floors skip the commands, and ``verify`` needs a checkout
+        that has it."""
+        has_verify = (self.settings.code / "dezky_infra" / "verify.py").exists()
+        return [
+            op
+            for op in OPERATIONS
+            if (route == "ours" or op not in COMMANDS) and (op != "verify" or has_verify)
+        ]
+
     def lifecycle(self, route: str, profile: LatencyProfile | None, count: int, rep: int) -> None:
-        """One stack through ``OPERATIONS`` on a freshly wiped authentik."""
+        """One stack through ``OPERATIONS`` on a freshly wiped authentik; wiped again before ``WIPED_UP``."""
         self._fresh(profile, token=self.settings.bootstrap_token)
         label = f"{route} {profile.name if profile else '-'} N={count} rep {rep + 1}/{self.settings.reps}"
         with tempfile.TemporaryDirectory(prefix="dezky-bench-") as tmp:
@@ -128,12 +155,16 @@ class Runner:
             project.configure(
                 {
                     "authentikUrl": self.server.url,
-                    "benchMode": "authentik" if route == "ours" else "noop",
+                    "authentikPublicUrl": self.server.url,
+                    "benchMode": MODES[route],
                     "benchTenants": str(count),
                 },
                 {"authentikToken": TOKEN, "authentikBootstrapPassword": PASSWORD},
             )
-            for op in OPERATIONS:
+            for op in self.operations(route):
+                if op == WIPED_UP:
+                    self.server.wipe(bootstrap_token=None)
+                    project.set_env(GENERATION_ENV, "1")
                 self.server.reset_calls()
                 sample = Sample(route, profile.name if profile else None, count, rep, op, None)
                 self.samples.append(sample)
@@ -149,6 +180,8 @@ class Runner:
                 sample.reads = sum(1 for c in calls if not c.is_write)
                 sample.writes = sum(1 for c in calls if c.is_write)
                 sample.calls = _calls_by_route(calls)
+                if op == "fresh up":
+                    sample.state = project.state_summary(FIRST_TENANT)
                 self.say(
                     f"bench: [{label}] {op}: {done.seconds:.2f} s, "
                     f"{sample.reads} reads, {sample.writes} writes, changes {done.changes or '{}'}"

@@ -4,7 +4,7 @@ For each tenant, exactly as the guide's steps go for one client: look up the aut
 invalidation flow, the signing key and the scope mappings, create the provider, create the
 application, read the provider back for its client secret, create the group. Every call is its own
 ``curl`` process (or, without curl, its own ``python -c`` one-shot). The bodies are the ones the
-dynamic providers send (their ``body()`` helpers), so both routes make the same objects.
+dynamic providers send (their modules' ``body()`` functions), so both routes make the same objects.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from bench.tenants import PUBLIC_URL, Tenant
-from dezky_infra.authentik.application import ApplicationProvider, ApplicationSpec
-from dezky_infra.authentik.group import GroupProvider, GroupSpec
+from dezky_infra.authentik import application, group, oauth2_provider
+from dezky_infra.authentik.application import ApplicationSpec
+from dezky_infra.authentik.group import GroupSpec
 from dezky_infra.authentik.oauth2_provider import (
     DEFAULT_AUTHORIZATION_FLOW,
     DEFAULT_INVALIDATION_FLOW,
     DEFAULT_SIGNING_KEY,
-    OAuth2ProviderProvider,
     OAuth2ProviderSpec,
     ResolvedIds,
 )
@@ -116,7 +116,7 @@ class ScriptedRoute:
             signing_key=str(key),
             scopes=scopes,
         )
-        provider = self.call("POST", "providers/oauth2/", OAuth2ProviderProvider.body(provider_spec, ids))
+        provider = self.call("POST", "providers/oauth2/", oauth2_provider.body(provider_spec, ids))
         app_spec = ApplicationSpec(
             name=tenant.app_name,
             slug=tenant.app_slug,
@@ -124,12 +124,12 @@ class ScriptedRoute:
             launch_url=tenant.launch_url,
             public_url=PUBLIC_URL,
         )
-        self.call("POST", "core/applications/", ApplicationProvider.body(app_spec))
+        self.call("POST", "core/applications/", application.body(app_spec))
         secret = self.call("GET", f"providers/oauth2/{provider['pk']}/")["client_secret"]
         if not secret:
             raise RuntimeError(f"provider {tenant.provider_name} has no client secret")
         group_spec = GroupSpec(name=tenant.group_name, attributes=tenant.group_attributes)
-        self.call("POST", "core/groups/", GroupProvider.body(group_spec))
+        self.call("POST", "core/groups/", group.body(group_spec))
 
     def run(self, tenants: list[Tenant]) -> ScriptedRun:
         """Make every tenant's objects in sequence; time it all."""

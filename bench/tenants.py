@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 TOKEN_IDENTIFIER = "dezky-bootstrap-token"
+READY_RESOURCE = "authentik-ready"
+TOKEN_RESOURCE = "platform-api-token"
+"""The Pulumi resource names of the stack's two singletons (a tenant's are ``Tenant``'s)."""
 PUBLIC_URL = "https://auth.dezky.local"
 DOMAIN = "dezky.local"
 
@@ -29,6 +32,16 @@ class Tenant:
     def group_name(self) -> str:
         """The tenant's authentik group."""
         return f"tenant-{self.slug}"
+
+    @property
+    def provider_resource(self) -> str:
+        """The Pulumi resource name of the tenant's OAuth2 provider (the group's is its group name)."""
+        return f"{self.slug}-provider"
+
+    @property
+    def app_resource(self) -> str:
+        """The Pulumi resource name of the tenant's application."""
+        return f"{self.slug}-app"
 
     @property
     def group_attributes(self) -> dict[str, Any]:

@@ -6,9 +6,10 @@ The server consults ``Faults`` for every request. All knobs are thread-safe and 
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -16,6 +17,14 @@ _STARTING_HTML = (
     b"<!DOCTYPE html><html><head><title>authentik</title></head><body>authentik starting</body></html>"
 )
 _RETRY = (("Retry-After", "5"),)
+
+
+def route_pattern(key: str) -> re.Pattern[str]:
+    """The regex of a latency key ``"METHOD /path/"``: a ``*`` segment stands for any one path segment
+    (an id or a slug), so ``"GET /api/v3/core/applications/*/"`` matches every application's detail."""
+    method, _, path = key.partition(" ")
+    segments = ("[^/]+" if part == "*" else re.escape(part) for part in path.split("/"))
+    return re.compile(f"{re.escape(method)} {'/'.join(segments)}")
 
 
 @dataclass(frozen=True)
@@ -83,7 +92,8 @@ class Faults:
         self._rate: tuple[float, tuple[int, ...], random.Random] | None = None
         self._drops: list[_DropAfterWrite] = []
         self._latency_default = 0.0
-        self._latency_routes: dict[str, float] = {}
+        self._latency_routes: list[tuple[re.Pattern[str], tuple[float, ...]]] = []
+        self._latency_rng = random.Random(0)
 
     def not_ready(self, seconds: float, mode: str = "refuse") -> None:
         """Be unavailable for ``seconds``: "refuse" closes the socket, "503" answers like the Go router."""
@@ -110,11 +120,23 @@ class Faults:
         with self._lock:
             self._drops.append(_DropAfterWrite(n, path_prefix))
 
-    def latency(self, default_seconds: float = 0.0, per_route: dict[str, float] | None = None) -> None:
-        """Sleep before answering; per_route keys are "METHOD /path/" (path without query)."""
+    def latency(
+        self,
+        default_seconds: float = 0.0,
+        per_route: Mapping[str, float | Sequence[float]] | None = None,
+        seed: int = 0,
+    ) -> None:
+        """Sleep before answering. ``per_route`` keys are "METHOD /path/" (path without query; see
+        ``route_pattern`` for ``*``), the first matching key wins. A value is seconds, or several, of
+        which each call draws one at random (reproducible for a given seed and order of calls)."""
+        routes = [
+            (route_pattern(key), (value,) if isinstance(value, int | float) else tuple(value))
+            for key, value in (per_route or {}).items()
+        ]
         with self._lock:
             self._latency_default = default_seconds
-            self._latency_routes = dict(per_route or {})
+            self._latency_routes = routes
+            self._latency_rng = random.Random(seed)
 
     def clear(self) -> None:
         """Remove every fault (a pending socket refusal still ends on its own schedule)."""
@@ -130,8 +152,12 @@ class Faults:
 
     def delay_for(self, method: str, path: str) -> float:
         """Seconds to sleep before handling this request."""
+        key = f"{method} {path}"
         with self._lock:
-            return self._latency_routes.get(f"{method} {path}", self._latency_default)
+            for pattern, seconds in self._latency_routes:
+                if pattern.fullmatch(key):
+                    return seconds[0] if len(seconds) == 1 else self._latency_rng.choice(seconds)
+            return self._latency_default
 
     def reply_instead(self, method: str, path: str, accept: str) -> FaultReply | None:
         """A canned failure to send instead of handling the request, if a knob says so."""

@@ -121,6 +121,23 @@ def test_latency_per_route_and_default(server: AuthentikServer, api: httpx.Clien
     assert time.monotonic() - started >= 0.2
 
 
+def test_latency_route_patterns_and_drawn_delays(server: AuthentikServer, api: httpx.Client) -> None:
+    group = api.post("/api/v3/core/groups/", json={"name": "latency-pattern"}).json()
+    detail = f"/api/v3/core/groups/{group['pk']}/"
+    server.faults.latency(0.0, {"GET /api/v3/core/groups/*/": [0.0, 0.25], f"GET {CONFIG}": 0.0}, seed=3)
+    assert server.faults.delay_for("GET", detail) in (0.0, 0.25)
+    assert server.faults.delay_for("GET", "/api/v3/core/groups/") == 0.0  # the list is another route
+    assert server.faults.delay_for("PATCH", detail) == 0.0  # and so is another method
+    draws = [server.faults.delay_for("GET", detail) for _ in range(40)]
+    assert set(draws) == {0.0, 0.25}
+    server.faults.latency(0.0, {"GET /api/v3/core/groups/*/": [0.0, 0.25]}, seed=3)
+    assert [server.faults.delay_for("GET", detail) for _ in range(41)][1:] == draws  # same seed, same draws
+    server.faults.latency(0.0, {"GET /api/v3/core/groups/*/": [0.3]})
+    started = time.monotonic()
+    assert api.get(detail).status_code == 200
+    assert time.monotonic() - started >= 0.3
+
+
 def test_clear_removes_every_fault(server: AuthentikServer, api: httpx.Client) -> None:
     server.faults.fail_next(5)
     server.faults.fail_rate(1.0)
