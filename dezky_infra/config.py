@@ -10,7 +10,8 @@ fail at ``pulumi preview`` in the program, with the same message.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import pulumi
 from pydantic import (
@@ -31,8 +32,9 @@ from dezky_infra.authentik.oauth2_provider import (
     DEFAULT_SCOPES,
     DEFAULT_SIGNING_KEY,
 )
-from dezky_infra.authentik.validation import SLUG_MAX_LENGTH, check_absolute_url, check_slug
+from dezky_infra.authentik.validation import SLUG_MAX_LENGTH, check_absolute_url, check_host_name, check_slug
 from dezky_infra.oidc_clients import OidcClientConfig, duplicates, merged_entries, with_defaults
+from dezky_infra.tenancy import tenant_env_key
 
 NAME_PREFIX_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -42,7 +44,7 @@ class ConfigError(Exception):
 
 
 class Tenant(BaseModel):
-    """One Dezky tenant, modelled in the dev stack as an authentik group."""
+    """One Dezky tenant: an authentik group, and with ``tenancy: brands`` a brand on its own host."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -60,6 +62,11 @@ class Tenant(BaseModel):
     def group_name(self) -> str:
         """Name of the authentik group for this tenant."""
         return f"tenant-{self.slug}"
+
+    @property
+    def env_key(self) -> str:
+        """The ``.env`` key (and platform-api setting) with the tenant's authentik URL (brands mode)."""
+        return tenant_env_key(self.slug)
 
 
 class OidcDefaults(BaseModel):
@@ -82,7 +89,7 @@ def _name_prefix(value: str) -> str:
     return value
 
 
-def located_errors(problems: list[tuple[tuple[str, ...], str]]) -> ValidationError:
+def located_errors(problems: list[tuple[tuple[str | int, ...], str]]) -> ValidationError:
     """A pydantic error for each ``(location, message)``, so ``describe_config_error`` names the exact
     config path (a validator raises it; pydantic puts the field's own location in front)."""
     return ValidationError.from_exception_data(
@@ -109,6 +116,9 @@ class StackConfig(BaseModel):
     authentik_public_url: str = ""
     """URL browsers and the services use; the OIDC issuers are built from it. Default https://auth.<domain>."""
     tenants: tuple[Tenant, ...] = (Tenant(slug="demo", display_name="Demo tenant"),)
+    tenancy: Literal["groups", "brands"] = "groups"
+    """How tenants are modelled (the setup guide's options): ``groups`` (A, the dev default: a group per
+    tenant) or ``brands`` (B: also an authentik brand per tenant on ``{slug}.auth.<domain>``)."""
     name_prefix: Annotated[str, AfterValidator(_name_prefix)] = ""
     """Put before every name this stack gives an authentik object (provider names, client ids,
     application slugs and so issuers, group names, the API token's identifier), so several stacks can
@@ -163,6 +173,37 @@ class StackConfig(BaseModel):
         return clients
 
     @model_validator(mode="after")
+    def _tenant_hosts(self) -> StackConfig:
+        """In brands mode every tenant's host must be a host name, and tell the others apart: authentik
+        matches Host case-insensitively, so slugs that differ only in case would share a brand host."""
+        if self.tenancy != "brands":
+            return self
+        try:
+            check_host_name(f"auth.{self.domain}".lower())
+        except ValueError as exc:
+            problem = f"the tenants' brand hosts are under auth.<domain>: {exc}"
+            raise located_errors([(("domain",), problem)]) from None
+        problems: list[tuple[tuple[str | int, ...], str]] = []
+        for index, tenant in enumerate(self.tenants):
+            try:
+                check_host_name(self.tenant_host(tenant))
+            except ValueError as exc:
+                problems.append((("tenants", index, "slug"), f"the tenant's brand host: {exc}"))
+        hosts = [self.tenant_host(tenant) for tenant in self.tenants]
+        repeated = sorted({host for host in hosts if hosts.count(host) > 1})
+        if repeated:
+            problems.append(
+                (
+                    ("tenants",),
+                    "tenants whose slugs differ only in case would share the brand host "
+                    f"{', '.join(repeated)}; rename one",
+                )
+            )
+        if problems:
+            raise located_errors(problems)
+        return self
+
+    @model_validator(mode="after")
     def _prefixed_slugs_fit(self) -> StackConfig:
         for slug in self.oidc_clients:
             named = self.named(slug)
@@ -181,6 +222,21 @@ class StackConfig(BaseModel):
     def named(self, name: str) -> str:
         """``name`` as this stack gives it to authentik (with ``name_prefix``)."""
         return f"{self.name_prefix}{name}"
+
+    def tenant_host(self, tenant: Tenant) -> str:
+        """The host of the tenant's brand: ``{slug}.auth.<domain>`` (with the name prefix), lowercase as
+        host names are compared (the slug ``Acme`` gets ``acme.auth.dezky.local``)."""
+        return f"{self.named(tenant.slug)}.auth.{self.domain}".lower()
+
+    def brand_domain(self, tenant: Tenant) -> str:
+        """The domain of the tenant's brand: the Host browsers send for it, so with the public URL's port
+        (authentik matches the Host header port included, transcript 31)."""
+        port = urlsplit(self.public_url).port
+        return f"{self.tenant_host(tenant)}:{port}" if port else self.tenant_host(tenant)
+
+    def tenant_url(self, tenant: Tenant) -> str:
+        """The tenant's authentik URL: the public URL's scheme with the brand's domain as its host."""
+        return f"{urlsplit(self.public_url).scheme}://{self.brand_domain(tenant)}"
 
     def adopts(self, name: str) -> bool:
         """Whether the object authentik knows as ``name`` was asked for explicitly (``adopt``)."""
@@ -214,6 +270,7 @@ _KEYS = {
     "authentik_url": CONFIG_KEYS["url"],
     "authentik_public_url": "authentikPublicUrl",
     "tenants": "tenants",
+    "tenancy": "tenancy",
     "name_prefix": "namePrefix",
     "adopt_existing": "adoptExisting",
     "adopt": "adopt",

@@ -3,7 +3,7 @@
 - the platform-api ``ApiToken`` ``dezky-bootstrap-token`` (non-expiring, key from stack config);
 - for every OIDC client of the config (``dezky_infra.oidc_clients``; by default the portal,
   confidential, and OCIS's public web client) an OAuth2 provider and the application bound to it;
-- one group per tenant.
+- one group per tenant, and with ``tenancy: brands`` one brand per tenant on ``{slug}.auth.<domain>``.
 Every name authentik sees carries the stack's ``namePrefix``. Everything waits for ``AuthentikReady``;
 providers, applications and groups also wait for the token, so on a fresh authentik the token exists
 before anything else is written.
@@ -16,9 +16,9 @@ from typing import Any
 
 import pulumi
 
-from dezky_infra.authentik import ApiToken, Application, Group, OAuth2Provider
+from dezky_infra.authentik import ApiToken, Application, Brand, Group, OAuth2Provider
 from dezky_infra.authentik.readiness import AuthentikReady
-from dezky_infra.config import StackConfig
+from dezky_infra.config import StackConfig, Tenant
 from dezky_infra.oidc_clients import OidcClientConfig
 
 TOKEN_IDENTIFIER = "dezky-bootstrap-token"
@@ -53,6 +53,8 @@ class DevObjects:
     clients: dict[str, OidcClient]
     """By application slug (without the stack's name prefix)."""
     tenant_groups: tuple[Group, ...]
+    tenant_brands: dict[str, Brand]
+    """By tenant slug; empty unless ``tenancy`` is ``brands``."""
 
 
 def create_dev_objects(
@@ -96,7 +98,25 @@ def create_dev_objects(
         )
         for tenant in cfg.tenants
     )
-    return DevObjects(ready=ready, token=token, clients=clients, tenant_groups=groups)
+    brands = (
+        {tenant.slug: _brand(cfg, tenant, after_token) for tenant in cfg.tenants}
+        if cfg.tenancy == "brands"
+        else {}
+    )
+    return DevObjects(ready=ready, token=token, clients=clients, tenant_groups=groups, tenant_brands=brands)
+
+
+def _brand(cfg: StackConfig, tenant: Tenant, opts: pulumi.ResourceOptions) -> Brand:
+    """The tenant's brand on its own host, with the default flows (a new brand gets none otherwise)."""
+    domain = cfg.brand_domain(tenant)
+    return Brand(
+        f"tenant-{tenant.slug}-brand",
+        domain=domain,
+        adopt=cfg.adopts(domain),
+        title=tenant.display_name or tenant.slug,
+        attributes={"dezky": {"tenant": tenant.slug}},
+        opts=opts,
+    )
 
 
 def _oidc_client(

@@ -23,6 +23,7 @@ from typing import Final
 from dezky_infra import envfile
 from dezky_infra.oidc_clients import CLIENT_ENV_KEYS, env_key, output_name
 from dezky_infra.stack_reader import StackOutputError, read_stack_outputs
+from dezky_infra.tenancy import tenant_env_key, tenant_urls
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,12 @@ def env_values(outputs: Mapping[str, str]) -> dict[str, str]:
     if missing:
         names = ", ".join(missing)
         raise StackOutputError(f"the stack lacks output(s) {names}; run `pulumi up` to create them")
-    return values
+    return {**values, **tenant_values(outputs)}
+
+
+def tenant_values(outputs: Mapping[str, str]) -> dict[str, str]:
+    """Each tenant's authentik URL as ``AUTHENTIK_TENANT_<SLUG>_URL`` (brands mode; none with groups)."""
+    return {tenant_env_key(slug): url for slug, url in tenant_urls(outputs).items()}
 
 
 def sync(outputs: Mapping[str, str], path: Path, mode: Mode) -> int:

@@ -160,10 +160,10 @@ def with_defaults(clients: Mapping[str, OidcClientConfig]) -> dict[str, OidcClie
     }
 
 
-def duplicates(clients: Mapping[str, OidcClientConfig]) -> list[tuple[tuple[str, ...], str]]:
+def duplicates(clients: Mapping[str, OidcClientConfig]) -> list[tuple[tuple[str | int, ...], str]]:
     """What two clients may not share (authentik needs unique provider names and client ids; the
     outputs and ``.env`` keys need unique prefixes): ``((slug, field), reason)`` for each clash."""
-    problems: list[tuple[tuple[str, ...], str]] = []
+    problems: list[tuple[tuple[str | int, ...], str]] = []
     for field in ("name", "client_id", "provider_name", "env_prefix"):
         seen: dict[str, str] = {}
         for slug, client in clients.items():

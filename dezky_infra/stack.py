@@ -14,6 +14,7 @@ from dezky_infra.config import StackConfig, StackSecrets
 from dezky_infra.dev_objects import DevObjects, OidcClient, create_dev_objects
 from dezky_infra.generated_secret import GeneratedSecret
 from dezky_infra.oidc_clients import OCIS, PORTAL, output_name
+from dezky_infra.tenancy import TENANT_URLS_OUTPUT
 
 PLATFORM_API_INTERNAL_URL = "http://platform-api:3001"
 
@@ -52,7 +53,13 @@ class DezkyStack(pulumi.ComponentResource):
         )
 
         cfg, secrets = self.cfg, self.secrets
-        settings = load_docker_settings(cfg.docker, domain=cfg.domain, ocis=cfg.ocis_enabled)
+        urls = tenant_auth_urls(cfg)
+        settings = load_docker_settings(
+            cfg.docker,
+            domain=cfg.domain,
+            ocis=cfg.ocis_enabled,
+            tenant_hosts=[cfg.tenant_host(tenant) for tenant in cfg.tenants if tenant.slug in urls],
+        )
         if secrets.bootstrap_password is None:
             raise ValueError(
                 "stack config `dezky:authentikBootstrapPassword` is required with the docker layer on: "
@@ -94,6 +101,7 @@ class DezkyStack(pulumi.ComponentResource):
                 ocis_issuer=ocis.application.issuer if ocis else None,
             ),
             opts=pulumi.ResourceOptions(parent=self),
+            tenant_urls={tenant.env_key: urls[tenant.slug] for tenant in cfg.tenants if tenant.slug in urls},
         )
 
     def _generated(self, name: str, length: int = 32) -> pulumi.Output[str]:
@@ -107,6 +115,7 @@ class DezkyStack(pulumi.ComponentResource):
         pulumi.export("platform_api_internal_url", PLATFORM_API_INTERNAL_URL)
         pulumi.export("authentik_bootstrap_token", pulumi.Output.secret(objects.token.key))
         pulumi.export("tenant_groups", [group.pk for group in objects.tenant_groups])
+        pulumi.export(TENANT_URLS_OUTPUT, tenant_auth_urls(cfg))
         for client in objects.clients.values():
             for name, value in client_outputs(client).items():
                 pulumi.export(name, value)
@@ -126,3 +135,9 @@ def client_outputs(client: OidcClient) -> dict[str, pulumi.Input[str]]:
         outputs[output_name(prefix, "CLIENT_SECRET")] = pulumi.Output.secret(client.provider.client_secret)
     outputs[output_name(prefix, "ISSUER")] = client.application.issuer
     return outputs
+
+
+def tenant_auth_urls(cfg: StackConfig) -> dict[str, str]:
+    """Each tenant's authentik URL (its brand's host) in brands mode, by slug; empty with groups.
+    ``python -m dezky_infra env`` writes them as ``AUTHENTIK_TENANT_<SLUG>_URL`` for platform-api."""
+    return {tenant.slug: cfg.tenant_url(tenant) for tenant in cfg.tenants} if cfg.tenancy == "brands" else {}

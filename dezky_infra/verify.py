@@ -31,8 +31,10 @@ import base64
 import hashlib
 import json
 import secrets
+import socket
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -49,6 +51,7 @@ from dezky_infra.authentik.errors import AuthentikError
 from dezky_infra.authentik.password_login import LOGOUT_FLOW, log_out, login_with_password
 from dezky_infra.oidc_clients import TokenAuth, env_key, output_name
 from dezky_infra.stack_reader import StackOutputError, read_stack_config, read_stack_outputs
+from dezky_infra.tenancy import tenant_env_key, tenant_urls
 
 LOGIN_REDIRECT_PREFIX: Final = "/flows/-/default/authentication/"
 """Where authorize sends a browser without a session (transcript 26: a relative 302)."""
@@ -135,12 +138,20 @@ def pkce_pair() -> tuple[str, str]:
 class Verifier:
     """Runs the checks against one authentik, logging in once for all clients."""
 
-    def __init__(self, settings: ConnectionSettings, stack: str, env_file: Path) -> None:
-        self.client = AuthentikClient(settings)
+    def __init__(
+        self,
+        settings: ConnectionSettings,
+        stack: str,
+        env_file: Path,
+        checks: list[Check] | None = None,
+        connect_via: str | None = None,
+    ) -> None:
+        self.client = AuthentikClient(settings, connect_via=connect_via)
         self.stack = stack
         self.env_file = env_file
         self.logged_in = False
-        self.checks: list[Check] = []
+        self.checks = [] if checks is None else checks
+        """Where each check is recorded (a list the verifiers of one run share)."""
 
     def close(self) -> None:
         """Close the connections."""
@@ -189,25 +200,10 @@ class Verifier:
     def verify_client(self, name: str, info: OidcClientInfo, view: ConsumerView) -> None:
         """All checks of one client, in order; a failed step skips the steps that need it."""
         if view.stale:
-            self.record(name, f"{self.env_file} matches the stack", lambda: self.stale_env(view))
-        discovery: dict[str, Any] = {}
-
-        def discover() -> str:
-            discovery.update(self.discovery(view.issuer))
-            return f"issuer {view.issuer}"
-
-        if not self.record(name, "discovery", discover):
+            self.record(name, f"{self.env_file} matches the stack", lambda: self.stale_env(view.stale))
+        discovery = self.verify_sso(name, info, view, info.redirect_uris)
+        if discovery is None:
             return
-        keys: dict[str, Any] = {}
-
-        def jwks() -> str:
-            keys.update(self.jwks(discovery["jwks_uri"]))
-            return f"{len(keys)} signing key(s) at {discovery['jwks_uri']}"
-
-        if not self.record(name, "JWKS", jwks):
-            return
-        for redirect_uri in info.redirect_uris:
-            self.verify_login(name, info, view, discovery, keys, redirect_uri)
         self.record(
             name, "an unregistered redirect URI is refused", lambda: self.unregistered(discovery, view)
         )
@@ -216,10 +212,67 @@ class Verifier:
                 name, "a wrong client secret is refused", lambda: self.wrong_secret(discovery, info, view)
             )
 
-    def stale_env(self, view: ConsumerView) -> str:
-        """The failure of a ``.env`` whose client settings differ from the stack outputs."""
+    def verify_sso(
+        self, name: str, info: OidcClientInfo, view: ConsumerView, redirect_uris: Sequence[str]
+    ) -> dict[str, Any] | None:
+        """Discovery, JWKS and a login per redirect URI; the discovery document, None if it failed."""
+        discovery: dict[str, Any] = {}
+
+        def discover() -> str:
+            discovery.update(self.discovery(view.issuer))
+            return f"issuer {view.issuer}"
+
+        if not self.record(name, "discovery", discover):
+            return None
+        keys: dict[str, Any] = {}
+
+        def jwks() -> str:
+            keys.update(self.jwks(discovery["jwks_uri"]))
+            return f"{len(keys)} signing key(s) at {discovery['jwks_uri']}"
+
+        if not self.record(name, "JWKS", jwks):
+            return None
+        for redirect_uri in redirect_uris:
+            self.verify_login(name, info, view, discovery, keys, redirect_uri)
+        return discovery
+
+    def verify_tenant(
+        self, slug: str, stale: Sequence[str], name: str, info: OidcClientInfo, view: ConsumerView
+    ) -> None:
+        """Through the tenant's brand host (this verifier's URL): its brand answers there, and a login to
+        client ``name`` works with the issuer built from that host (``view`` names the client on the
+        stack's main host; the one redirect URI the login needs is its first)."""
+        label = f"tenant {slug}"
+        if stale:
+            self.record(label, f"{self.env_file} matches the stack", lambda: self.stale_env(stale))
+        if not self.record(label, "its brand serves its host", self.brand):
+            return
+        main = base_of(view.issuer)
+        on_host = ConsumerView(
+            client_id=view.client_id,
+            issuer=self.client.settings.url + view.issuer[len(main) :],
+            secret=view.secret,
+        )
+        self.verify_sso(f"{label} {name}", info, on_host, info.redirect_uris[:1])
+
+    def brand(self) -> str:
+        """``core/brands/current/`` (AllowAny) on this host must name the brand of exactly this host."""
+        host = urlsplit(self.client.settings.url).netloc
+        url = f"{self.client.settings.api_root}/core/brands/current/"
+        current = self.json_of(self.call("GET", url), f"the current brand at {url}")
+        matched = current.get("matched_domain")
+        if matched != host:
+            raise CheckFailed(
+                f"authentik serves Host {host} with the brand {matched!r}, not with the tenant's: the brand "
+                "is missing or its domain changed (run `pulumi up --refresh`), or a proxy in front does not "
+                "forward the Host header unchanged (port included)"
+            )
+        return f"{host} ({current.get('branding_title')!r})"
+
+    def stale_env(self, stale: Sequence[str]) -> str:
+        """The failure of a ``.env`` whose ``stale`` keys differ from the stack outputs."""
         raise CheckFailed(
-            f"the .env file is stale ({', '.join(view.stale)} not as in the stack outputs): run "
+            f"the .env file is stale ({', '.join(stale)} not as in the stack outputs): run "
             f"`python -m dezky_infra env --stack {self.stack}`"
         )
 
@@ -563,10 +616,20 @@ def read_env(path: Path) -> dict[str, str | None]:
     return dict(dotenv_values(path)) if path.exists() else {}
 
 
+def resolves(host: str) -> bool:
+    """Whether this machine resolves ``host`` (``/etc/hosts`` or DNS)."""
+    try:
+        socket.getaddrinfo(host, None)
+    except (socket.gaierror, UnicodeError):
+        return False
+    return True
+
+
 def run(stack: str, cwd: Path, env_file: Path) -> int:
-    """Every check for every client; the exit status."""
+    """Every check for every client, then one login through the first tenant's brand host; the exit status."""
     outputs = read_stack_outputs(stack, cwd)
     clients = load_clients(outputs)
+    tenants = tenant_urls(outputs)
     config = read_stack_config(stack, cwd)
     env = read_env(env_file)
     bases = {base_of(info.issuer) for info in clients.values()}
@@ -575,23 +638,49 @@ def run(stack: str, cwd: Path, env_file: Path) -> int:
             f"the clients' issuers name more than one authentik: {', '.join(sorted(bases))}"
         )
     base = bases.pop()
-    verifier = Verifier(connection_settings(config, base, cwd), stack, env_file)
+    checks: list[Check] = []
+    views = {
+        name: consumer_view(info, env, outputs.get(output_name(info.env_prefix, "CLIENT_SECRET")))
+        for name, info in clients.items()
+    }
     print(f"verify: stack {stack}, authentik at {base}, {len(clients)} OIDC client(s)", flush=True)
-    try:
+    with closing_verifier(Verifier(connection_settings(config, base, cwd), stack, env_file, checks)) as main:
         for name, info in clients.items():
-            secret = outputs.get(output_name(info.env_prefix, "CLIENT_SECRET"))
-            verifier.verify_client(name, info, consumer_view(info, env, secret))
+            main.verify_client(name, info, views[name])
+    if tenants and clients:
+        slug, output_url = next(iter(tenants.items()))
+        key = tenant_env_key(slug)
+        url = env.get(key) or output_url
+        host = urlsplit(url).hostname or ""
+        via = None if resolves(host) else base
+        if via is not None:
+            print(
+                f"verify: {host} does not resolve on this machine; reaching it through {via} with Host "
+                f"{urlsplit(url).netloc} (browsers need the name in /etc/hosts or DNS)",
+                flush=True,
+            )
+        name, info = next(iter(clients.items()))
+        tenant = Verifier(connection_settings(config, url, cwd), stack, env_file, checks, connect_via=via)
+        with closing_verifier(tenant):
+            tenant.verify_tenant(slug, [key] if url != output_url else [], name, info, views[name])
+    failed = [check for check in checks if not check.ok]
+    if failed:
+        print(f"verify: {len(failed)} of {len(checks)} checks FAILED", flush=True)
+        return 1
+    print(f"verify: all {len(checks)} checks passed", flush=True)
+    return 0
+
+
+@contextmanager
+def closing_verifier(verifier: Verifier) -> Iterator[Verifier]:
+    """The verifier, logged out and closed however its checks end."""
+    try:
+        yield verifier
     finally:
         try:
             verifier.log_out()
         finally:
             verifier.close()
-    failed = [check for check in verifier.checks if not check.ok]
-    if failed:
-        print(f"verify: {len(failed)} of {len(verifier.checks)} checks FAILED", flush=True)
-        return 1
-    print(f"verify: all {len(verifier.checks)} checks passed", flush=True)
-    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

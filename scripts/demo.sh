@@ -4,8 +4,10 @@
 # no API token, only akadmin's bootstrap password). It runs `pulumi up`, shows the outputs (secrets
 # stay hidden), writes a .env from them, proves that SSO works for every OIDC client (`verify`: a real
 # authorization-code login per redirect URI), runs a no-op preview and destroys the stack again.
-# Everything lives in a temporary folder, removed at the end.
+# Everything lives in a temporary folder, removed at the end. `bash scripts/demo.sh brands` runs the
+# tenants as authentik brands (dezky:tenancy) instead of groups only.
 set -euo pipefail
+tenancy="${1:-groups}"
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo="$(pwd)"
 . scripts/setup.sh >/dev/null
@@ -36,6 +38,7 @@ printf '%s' "$password" | pulumi config set --secret authentikBootstrapPassword 
 python -c 'import secrets; print(secrets.token_urlsafe(36), end="")' | pulumi config set --secret authentikToken >/dev/null
 pulumi config set --path 'tenants[0].slug' acme >/dev/null
 pulumi config set --path 'tenants[1].slug' globex >/dev/null
+pulumi config set tenancy "$tenancy" >/dev/null
 
 pulumi up --yes --skip-preview
 pulumi stack output

@@ -82,6 +82,24 @@ def test_a_stack_without_the_clients_output_says_to_run_up() -> None:
         env_cli.env_values(outputs)
 
 
+def test_brands_mode_writes_each_tenants_url_and_groups_mode_none(tmp_path: Path) -> None:
+    urls = {"acme": "https://acme.auth.dezky.local", "acme-eu": "https://acme-eu.auth.dezky.local:8443"}
+    path = tmp_path / ".env"
+    assert env_cli.sync({**OUTPUTS, "tenant_auth_urls": json.dumps(urls)}, path, Mode.WRITE) == 0
+    assert dotenv_values(path) == {
+        **EXPECTED_VALUES,
+        "AUTHENTIK_TENANT_ACME_URL": "https://acme.auth.dezky.local",
+        "AUTHENTIK_TENANT_ACME_EU_URL": "https://acme-eu.auth.dezky.local:8443",
+    }
+    assert env_cli.env_values({**OUTPUTS, "tenant_auth_urls": "{}"}) == EXPECTED_VALUES
+
+
+@pytest.mark.parametrize("garbled", ["acme", '["acme"]'])
+def test_a_garbled_tenant_urls_output_is_one_clear_error(garbled: str) -> None:
+    with pytest.raises(StackOutputError, match="tenant_auth_urls is not a JSON object"):
+        env_cli.env_values({**OUTPUTS, "tenant_auth_urls": garbled})
+
+
 def test_env_values_maps_outputs_and_applies_the_default() -> None:
     assert env_cli.env_values(OUTPUTS) == EXPECTED_VALUES
     overridden = {**OUTPUTS, "platform_api_internal_url": "http://api:9"}

@@ -149,3 +149,70 @@ def test_the_name_prefix_reaches_every_name_authentik_sees_but_no_resource_name(
     assert inputs["ocis-app"]["slug"] == "alice-ocis"
     assert inputs["tenant-demo"]["name"] == "alice-tenant-demo"
     assert inputs["platform-api-token"]["identifier"] == "alice-dezky-bootstrap-token"
+
+
+TENANTS = [{"slug": "acme", "display_name": "Acme Inc."}, {"slug": "globex"}]
+
+
+def test_brands_mode_gives_each_tenant_a_brand_its_route_and_its_url() -> None:
+    mocks = run_program({"dezky:tenancy": "brands", "dezky:tenants": TENANTS})
+    by_name = {r.name: r for r in mocks.registered}
+    acme, globex = by_name["tenant-acme-brand"], by_name["tenant-globex-brand"]
+    assert acme.type == "pulumi-python:dynamic/authentik:Brand"
+    assert (acme.inputs["domain"], acme.inputs["title"]) == ("acme.auth.dezky.local", "Acme Inc.")
+    assert (globex.inputs["domain"], globex.inputs["title"]) == ("globex.auth.dezky.local", "globex")
+    assert "platform-api-token" in acme.dependencies
+    assert {"tenant-acme", "tenant-globex"} <= set(by_name)  # the groups stay
+    labels = {label["label"]: label["value"] for label in by_name["dezky-authentik-server"].inputs["labels"]}
+    assert labels["traefik.http.routers.authentik.rule"] == (
+        "Host(`auth.dezky.local`) || Host(`acme.auth.dezky.local`) || Host(`globex.auth.dezky.local`)"
+    )
+    api_env = dict(entry.split("=", 1) for entry in unwrap(by_name["dezky-platform-api"].inputs["envs"]))
+    assert api_env["AUTHENTIK_TENANT_ACME_URL"] == "https://acme.auth.dezky.local"
+    assert api_env["AUTHENTIK_TENANT_GLOBEX_URL"] == "https://globex.auth.dezky.local"
+
+
+def test_groups_mode_makes_no_brand_and_a_port_goes_into_the_brand_domain() -> None:
+    assert not [t for t in types(run_program({"dezky:tenants": TENANTS})) if t.endswith(":Brand")]
+    ported = run_program(
+        {
+            "dezky:dockerEnabled": "false",
+            "dezky:tenancy": "brands",
+            "dezky:tenants": TENANTS,
+            "dezky:authentikPublicUrl": "https://auth.dezky.local:8443",
+            "dezky:namePrefix": "pr7-",
+        }
+    )
+    # authentik matches the whole Host header, port included (transcript 31)
+    assert authentik_inputs(ported)["tenant-acme-brand"]["domain"] == "pr7-acme.auth.dezky.local:8443"
+
+
+@pytest.mark.parametrize(
+    ("tenants", "domain", "message"),
+    [
+        (
+            [{"slug": "acme_eu"}],
+            "dezky.local",
+            r"stack config `dezky:tenants\[0\]\.slug`: .*the tenant's brand host: "
+            r"'acme_eu\.auth\.dezky\.local' is not a lowercase host name",
+        ),
+        (
+            [{"slug": "acme"}, {"slug": "ACME"}],
+            "dezky.local",
+            r"stack config `dezky:tenants`: .*tenants whose slugs differ only in case would share the brand "
+            r"host acme\.auth\.dezky\.local; rename one",
+        ),
+        (
+            [{"slug": "acme"}],
+            "dezky_local",
+            r"stack config `dezky:domain`: .*the tenants' brand hosts are under auth\.<domain>",
+        ),
+    ],
+)
+def test_bad_tenants_fail_at_preview_in_brands_mode_naming_the_key(
+    tenants: list[dict[str, str]], domain: str, message: str
+) -> None:
+    config = {"dezky:dockerEnabled": "false", "dezky:tenants": tenants, "dezky:domain": domain}
+    with pytest.raises(Exception, match=message):
+        run_program({**config, "dezky:tenancy": "brands"})
+    run_program(config)  # the same tenants are fine as groups

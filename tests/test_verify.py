@@ -14,10 +14,12 @@ from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
 from dezky_infra.authentik.application import ApplicationProvider
+from dezky_infra.authentik.brand import BrandProvider
 from dezky_infra.authentik.client import AuthentikClient
 from dezky_infra.authentik.connection import ConnectionSettings
 from dezky_infra.authentik.oauth2_provider import OAuth2ProviderProvider
@@ -268,6 +270,88 @@ def test_a_missing_application_fails_discovery(
     assert failed == [
         f"FAIL  ocis: discovery: no OIDC application answers at {clients['ocis'][0].issuer} (HTTP 404): the "
         "application is missing in authentik or its slug changed; run `pulumi up --refresh`"
+    ]
+
+
+def tenant_url(mine: Target, scheme: str | None = None) -> str:
+    """Tenant acme's brand URL with the target's port, as the config's ``tenant_url`` builds it."""
+    parts = urlsplit(mine.url)
+    port = f":{parts.port}" if parts.port else ""
+    return f"{scheme or parts.scheme}://{mine.named('acme')}.auth.dezky.local{port}"
+
+
+def make_brand(mine: Target, url: str) -> None:
+    brands = mine.configured(BrandProvider())
+    brands.create(brands.check({}, {"domain": urlsplit(url).netloc, "title": "Acme"}).inputs)
+
+
+def verify_tenant(
+    mine: Target, clients: dict[str, tuple[OidcClientInfo, str]], url: str, stale: list[str] | None = None
+) -> Verifier:
+    """The tenant pass of `verify` for tenant acme at ``url``, reached through the target's own origin
+    (the name does not resolve here), with the portal's client."""
+    info, secret = clients["portal"]
+    verifier = Verifier(settings_for(mine, url), "dev", Path(".env"), connect_via=mine.url)
+    try:
+        verifier.verify_tenant(
+            "acme", stale or [], "portal", info, consumer_view(info, env_for(clients), secret)
+        )
+    finally:
+        verifier.log_out()
+        verifier.close()
+    return verifier
+
+
+def test_a_login_through_the_tenant_brand_host_gets_that_hosts_issuer(
+    mine: Target, clients: dict[str, tuple[OidcClientInfo, str]]
+) -> None:
+    url = tenant_url(mine)
+    make_brand(mine, url)
+    lines = [check.line() for check in verify_tenant(mine, clients, url).checks]
+    issuer = f"{url}/application/o/{mine.named('dezky-portal')}/"
+    assert lines == [
+        f"ok    tenant acme: its brand serves its host: {urlsplit(url).netloc} ('Acme')",
+        f"ok    tenant acme portal: discovery: issuer {issuer}",
+        f"ok    tenant acme portal: JWKS: 1 signing key(s) at {issuer}jwks/",
+        f"ok    tenant acme portal: login via {PORTAL_CALLBACK}: logged in as akadmin; the code and state "
+        "came back to that URI",
+        "ok    tenant acme portal: token exchange: tokens issued for the client secret from .env "
+        "(client_secret_basic)",
+        f"ok    tenant acme portal: id_token: RS256 signature (kid from the JWKS), iss, aud "
+        f"{mine.named('dezky-portal')}, nonce, exp",
+        "ok    tenant acme portal: userinfo: answers for the access token (akadmin)",
+        "ok    session: logged out: via default-invalidation-flow",
+    ]
+    if mine.server is not None:
+        assert live_sessions(mine.server) == 0
+
+
+def test_an_https_tenant_url_reached_over_plain_http_is_forwarded_as_https(
+    mine: Target, clients: dict[str, tuple[OidcClientInfo, str]]
+) -> None:
+    mine.local("sends X-Forwarded-Proto straight to authentik's plain HTTP port, as a proxy would")
+    url = tenant_url(mine, "https")
+    make_brand(mine, url)
+    verifier = verify_tenant(mine, clients, url)
+    assert [check.line() for check in verifier.checks if not check.ok] == []
+    assert f"discovery: issuer {url}/application/o/" in verifier.checks[1].line()
+
+
+def test_a_tenant_host_without_its_brand_fails_naming_refresh_and_the_proxy(
+    mine: Target, clients: dict[str, tuple[OidcClientInfo, str]]
+) -> None:
+    url = tenant_url(mine)
+    lines = [
+        check.line()
+        for check in verify_tenant(mine, clients, url, stale=["AUTHENTIK_TENANT_ACME_URL"]).checks
+    ]
+    assert lines == [
+        "FAIL  tenant acme: .env matches the stack: the .env file is stale (AUTHENTIK_TENANT_ACME_URL not as "
+        "in the stack outputs): run `python -m dezky_infra env --stack dev`",
+        f"FAIL  tenant acme: its brand serves its host: authentik serves Host {urlsplit(url).netloc} with "
+        "the brand 'authentik-default', not with the tenant's: the brand is missing or its domain changed "
+        "(run `pulumi up --refresh`), or a proxy in front does not forward the Host header unchanged "
+        "(port included)",
     ]
 
 

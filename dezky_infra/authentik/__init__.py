@@ -1,14 +1,15 @@
 """authentik as code: Pulumi dynamic resources for authentik 2025.10 (API v3).
 
-Resources: ``ApiToken``, ``OAuth2Provider``, ``Application``, ``Group``. Each validates its inputs at
-preview, diffs exactly the changed fields, adopts an existing object with the same natural key on
-create, and reports drift and out-of-band deletion on refresh. Connection settings come from the
-stack config (``dezky:authentik*``), never from pickled state.
+Resources: ``ApiToken``, ``OAuth2Provider``, ``Application``, ``Group``, ``Brand``. Each validates
+its inputs at preview, diffs exactly the changed fields, adopts an existing object with the same
+natural key on create (saying so), and reports drift and out-of-band deletion on refresh. Connection
+settings come from the stack config (``dezky:authentik*``), never from pickled state.
 """
 
 from dezky_infra.authentik.application import Application
+from dezky_infra.authentik.brand import Brand
 from dezky_infra.authentik.group import Group
 from dezky_infra.authentik.oauth2_provider import OAuth2Provider
 from dezky_infra.authentik.token import ApiToken
 
-__all__ = ["ApiToken", "Application", "Group", "OAuth2Provider"]
+__all__ = ["ApiToken", "Application", "Brand", "Group", "OAuth2Provider"]

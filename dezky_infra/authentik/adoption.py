@@ -106,10 +106,10 @@ class Found:
     pk: str
 
 
-def find_by(client: AuthentikClient, path: str, field: str, value: str) -> Found | None:
-    """The one object whose ``field`` equals ``value`` (an exact list filter)."""
+def find_by(client: AuthentikClient, path: str, field: str, value: str, pk: str = "pk") -> Found | None:
+    """The one object whose ``field`` equals ``value`` (an exact list filter); ``pk`` names its key."""
     found = client.list_all(path, {field: value})
-    return Found(f"{path}{found[0]['pk']}/", str(found[0]["pk"])) if found else None
+    return Found(f"{path}{found[0][pk]}/", str(found[0][pk])) if found else None
 
 
 def find_at(client: AuthentikClient, detail_path: str) -> Found | None:

@@ -34,6 +34,7 @@ from typing import Any, Final
 
 import httpx
 
+from dezky_infra.authentik.connect_via import ConnectVia
 from dezky_infra.authentik.connection import CONFIG_KEYS, CONFIG_NAMESPACE, ConnectionSettings
 from dezky_infra.authentik.errors import (
     NO_CREDENTIALS_DETAIL,
@@ -88,7 +89,8 @@ class AuthentikClient:
 
     Build it inside a provider method (never keep it on a pickled object) and close it, or use it as a
     context manager. ``sleep`` and ``clock`` are injectable so retry timing is testable, and
-    ``transport`` so a test can give answers no server it runs would give.
+    ``transport`` so a test can give answers no server it runs would give. ``connect_via`` sends every
+    call to that origin with the URL's host kept as Host (``ConnectVia``: a host that does not resolve).
     """
 
     def __init__(
@@ -98,6 +100,7 @@ class AuthentikClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         transport: httpx.BaseTransport | None = None,
+        connect_via: str | None = None,
     ) -> None:
         self.settings = settings
         self._sleep = sleep
@@ -107,10 +110,13 @@ class AuthentikClient:
         for secret in (settings.token, settings.bootstrap_password):
             if secret is not None:
                 self.add_secret(secret.get_secret_value())
+        verify = self._tls_verification()
+        if connect_via is not None:  # httpx ignores `verify` beside a transport: the inner one has it
+            transport = ConnectVia(connect_via, transport or httpx.HTTPTransport(verify=verify))
         self._http = httpx.Client(
             base_url=settings.api_root + "/",
             timeout=settings.timeout_seconds,
-            verify=self._tls_verification(),
+            verify=verify,
             headers={"Accept": "application/json", "User-Agent": USER_AGENT},
             follow_redirects=False,
             transport=transport,

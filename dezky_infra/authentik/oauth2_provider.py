@@ -12,18 +12,13 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import pulumi
-from pulumi.dynamic import CheckFailure
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dezky_infra.authentik import lookups
 from dezky_infra.authentik.adoption import create_or_adopt, find_by
 from dezky_infra.authentik.declaration import UNSET, AuthentikResource, Unset
-from dezky_infra.authentik.dynamic_base import AdoptableSpec, AuthentikObjectProvider, ResourceSpec
-from dezky_infra.authentik.errors import (
-    AuthentikAuthError,
-    AuthentikConfigError,
-    AuthentikUnavailableError,
-)
+from dezky_infra.authentik.dynamic_base import AdoptableSpec, ResourceSpec
+from dezky_infra.authentik.references import IDS_OUTPUT, ReferencingProvider, name_of
 from dezky_infra.authentik.validation import check_duration, check_redirect_url, check_regex
 
 if TYPE_CHECKING:  # the client (and httpx) load only when a connection is made, not to declare resources
@@ -35,8 +30,6 @@ DEFAULT_SIGNING_KEY = "authentik Self-signed Certificate"
 DEFAULT_SCOPES = ("openid", "profile", "email")
 # Inputs that name other authentik objects, looked up by name.
 REFERENCE_FIELDS = ("authorization_flow", "invalidation_flow", "signing_key", "scopes")
-# How long a preview waits for authentik before it reports the names as unverified.
-PREVIEW_PATIENCE_SECONDS = 5.0
 SubMode = Literal["hashed_user_id", "user_id", "user_uuid", "user_username", "user_email", "user_upn"]
 
 
@@ -158,63 +151,17 @@ def outputs(live: Mapping[str, Any], ids: ResolvedIds) -> dict[str, Any]:
     }
 
 
-class OAuth2ProviderProvider(AuthentikObjectProvider[OAuth2ProviderSpec]):
+class OAuth2ProviderProvider(ReferencingProvider[OAuth2ProviderSpec]):
     """Dynamic provider for ``providers/oauth2/``; the resource id is the provider's integer pk."""
 
     spec_type: ClassVar[type[ResourceSpec]] = OAuth2ProviderSpec
     kind: ClassVar[str] = "OAuth2Provider"
     path: ClassVar[str] = "providers/oauth2/"
 
-    _unreachable: str | None = None
-    """Why authentik could not be reached during this process's previews (set at run time only)."""
+    references: ClassVar[tuple[str, ...]] = REFERENCE_FIELDS
+    label_field: ClassVar[str] = "name"
 
-    def verify_references(self, olds: Mapping[str, Any], spec: OAuth2ProviderSpec) -> list[CheckFailure]:
-        """At preview, look up the flows, key and scopes that are new or changed (never unchanged ones,
-        so an unchanged stack previews without calling authentik). When authentik cannot be reached,
-        say which names went unverified and leave them to apply time; once authentik proved
-        unreachable, the other providers of this preview do not wait for it again."""
-        changed = [field for field in REFERENCE_FIELDS if olds.get(field) != getattr(spec, field)]
-        if not changed:
-            return []
-        if self._unreachable is not None:
-            self._warn_unverified(spec, changed, self._unreachable)
-            return []
-        try:
-            self.run(
-                lambda client: [self.lookup(client, spec, field) for field in changed],
-                retry_deadline_seconds=PREVIEW_PATIENCE_SECONDS,
-            )
-        except lookups.AuthentikLookupError as exc:
-            return [CheckFailure(exc.field, str(exc))]
-        except AuthentikAuthError as exc:  # the connection's credentials, not a field, are wrong
-            return [CheckFailure("", str(exc))]
-        except (AuthentikUnavailableError, AuthentikConfigError) as exc:
-            self._unreachable = str(exc)
-            self._warn_unverified(spec, changed, self._unreachable)
-        return []
-
-    @staticmethod
-    def _warn_unverified(spec: OAuth2ProviderSpec, fields: list[str], reason: str) -> None:
-        pulumi.log.warn(
-            f"OAuth2Provider `{spec.name}`: could not verify {', '.join(fields)} against authentik "
-            f"({reason}); they will be looked up when the change is applied"
-        )
-
-    def resolve(
-        self, client: AuthentikClient, spec: OAuth2ProviderSpec, olds: Mapping[str, Any] | None = None
-    ) -> ResolvedIds:
-        """Turn names into pks, reusing the previous apply's pks for names that did not change."""
-        previous = olds.get("authentik_ids") if olds else None
-        values = {
-            field: previous[field]
-            if previous is not None and olds is not None and olds.get(field) == getattr(spec, field)
-            else self.lookup(client, spec, field)
-            for field in REFERENCE_FIELDS
-        }
-        return ResolvedIds.model_validate(values)
-
-    @staticmethod
-    def lookup(client: AuthentikClient, spec: OAuth2ProviderSpec, field: str) -> Any:
+    def lookup(self, client: AuthentikClient, spec: OAuth2ProviderSpec, field: str) -> Any:
         """The pk(s) for one reference field of ``spec``."""
         if field in {"authorization_flow", "invalidation_flow"}:
             return lookups.flow_pk(client, getattr(spec, field), field, designation=field.split("_")[0])
@@ -223,7 +170,7 @@ class OAuth2ProviderProvider(AuthentikObjectProvider[OAuth2ProviderSpec]):
         return lookups.scope_mapping_pks(client, spec.scopes, field)
 
     def create_object(self, client: AuthentikClient, spec: OAuth2ProviderSpec) -> tuple[str, dict[str, Any]]:
-        ids = self.resolve(client, spec)
+        ids = ResolvedIds.model_validate(self.resolve(client, spec))
         live = create_or_adopt(
             client,
             self.path,
@@ -238,15 +185,7 @@ class OAuth2ProviderProvider(AuthentikObjectProvider[OAuth2ProviderSpec]):
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """Names for authentik's pks: the declared ones where the pks are those of the last apply, else
         looked up (a flow or mapping swapped out of band shows by its own name)."""
-        known = ResolvedIds.model_validate(props["authentik_ids"]) if props.get("authentik_ids") else None
-
-        def name_of(field: str, pk: str | None, reverse: Any) -> str | None:
-            if pk is None:
-                return None
-            if known is not None and getattr(known, field) == pk:
-                return str(props[field])
-            return str(reverse(client, pk))
-
+        known = ResolvedIds.model_validate(props[IDS_OUTPUT]) if props.get(IDS_OUTPUT) else None
         live_scope_pks = sorted(str(pk) for pk in live["property_mappings"])
         if known is not None and sorted(known.scopes.values()) == live_scope_pks:
             scopes = dict(known.scopes)
@@ -258,18 +197,22 @@ class OAuth2ProviderProvider(AuthentikObjectProvider[OAuth2ProviderSpec]):
             signing_key=str(live["signing_key"]) if live.get("signing_key") else None,
             scopes=scopes,
         )
-        names = {
-            "authorization_flow": name_of("authorization_flow", ids.authorization_flow, lookups.flow_slug),
-            "invalidation_flow": name_of("invalidation_flow", ids.invalidation_flow, lookups.flow_slug),
-            "signing_key": name_of("signing_key", ids.signing_key, lookups.keypair_name),
-            "scopes": sorted(scopes),
+        reverse = {
+            "authorization_flow": lookups.flow_slug,
+            "invalidation_flow": lookups.flow_slug,
+            "signing_key": lookups.keypair_name,
         }
+        names: dict[str, Any] = {
+            field: name_of(client, field, getattr(ids, field), props, lookup)
+            for field, lookup in reverse.items()
+        }
+        names["scopes"] = sorted(scopes)
         return declared(live, names), outputs(live, ids)
 
     def update_object(
         self, client: AuthentikClient, id_: str, olds: Mapping[str, Any], spec: OAuth2ProviderSpec
     ) -> dict[str, Any]:
-        ids = self.resolve(client, spec, olds)
+        ids = ResolvedIds.model_validate(self.resolve(client, spec, olds))
         return outputs(client.patch(self.detail(id_), body(spec, ids)), ids)
 
 

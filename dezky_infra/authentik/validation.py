@@ -27,6 +27,41 @@ def check_slug(slug: str) -> str:
     return slug
 
 
+HOST_NAME_PATTERN = re.compile(
+    r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$"
+)
+
+
+def check_host_name(name: str) -> str:
+    """A lowercase DNS host name (``acme.auth.dezky.local``): what a brand's domain must be for the Host
+    header to pick it. authentik validates nothing here (transcript 30: spaces, a scheme, a port, ``*.``
+    are all accepted, and uniqueness is case-sensitive), so this check does that work."""
+    if not HOST_NAME_PATTERN.match(name):
+        raise _not_a_host_name(name)
+    return name
+
+
+def _not_a_host_name(name: str) -> ValueError:
+    return ValueError(
+        f"{name!r} is not a lowercase host name such as 'acme.auth.dezky.local' (labels of a-z, 0-9 "
+        "and '-', at most 63 characters each)"
+    )
+
+
+def check_brand_domain(domain: str) -> str:
+    """A brand's domain: a lowercase host name, with ``:port`` when browsers reach it on a port.
+    authentik compares the whole Host header, port included (transcript 31: ``acme.auth.dezky.local:8443``
+    matches no port-less domain), so a stack served on a port needs its brands' domains to carry it."""
+    host, colon, port = domain.partition(":")
+    if not HOST_NAME_PATTERN.match(host):
+        raise _not_a_host_name(domain)
+    if colon and not (port.isdigit() and port[0] != "0" and int(port) < 65536):
+        raise ValueError(
+            f"{domain!r} has no valid port after ':' (1-65535, e.g. 'acme.auth.dezky.local:8443')"
+        )
+    return domain
+
+
 def check_absolute_url(url: str) -> str:
     """An absolute http(s) URL with a host, as a strict redirect URI or launch URL must be."""
     parts = urlsplit(url)

@@ -2,10 +2,10 @@
 
 Build it in two phases, with the authentik resources in between::
 
-    settings = load_docker_settings(stack_config.docker, domain=..., ocis=...)
+    settings = load_docker_settings(stack_config.docker, domain=..., ocis=..., tenant_hosts=...)
     platform = DockerPlatform("dezky", settings, PlatformSecrets(...))
     # ... authentik resources, depending on platform, produce the apps' secrets ...
-    apps = DockerApps("dezky", settings, platform, AppSecrets(...))
+    apps = DockerApps("dezky", settings, platform, AppSecrets(...), tenant_urls=...)
 """
 
 from .inputs import AppSecrets, PlatformSecrets

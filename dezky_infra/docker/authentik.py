@@ -35,8 +35,8 @@ def public_url(settings: DockerSettings) -> str:
 
 
 def route(settings: DockerSettings) -> Route:
-    """`auth.<domain>` to the server's HTTP port."""
-    return Route(router="authentik", host=settings.host("auth"), port=HTTP_PORT)
+    """`auth.<domain>`, and the tenants' brand hosts, to the server's HTTP port."""
+    return Route(router="authentik", host=settings.host("auth"), port=HTTP_PORT, also=settings.tenant_hosts)
 
 
 def authentik_specs(

@@ -12,7 +12,7 @@ way the stack config spells it (`dezky:docker.<path>`).
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from ipaddress import IPv4Address
 from pathlib import Path
@@ -225,6 +225,9 @@ class DockerSettings(_Model):
     tls: TlsSettings = Field(default_factory=TlsSettings)
     postgres: PostgresSettings = Field(default_factory=PostgresSettings)
     authentik_bootstrap_email: str = "admin@dezky.local"
+    tenant_hosts: tuple[DnsName, ...] = ()
+    """More host names routed to authentik: the tenants' brand hosts (``dezky:tenancy: brands``). Set by
+    ``load_docker_settings`` from the stack's tenants, not a ``dezky:docker`` key."""
     docker_socket: str = "/var/run/docker.sock"
     """The daemon's socket path as the daemon sees it (not resolved on the client side)."""
     monorepo_root: HostPath = Path("../..")
@@ -284,16 +287,28 @@ class _StackView(BaseModel):
     docker: DockerSettings
 
 
-def load_docker_settings(raw: Mapping[str, Any], *, domain: str, ocis: bool) -> DockerSettings:
+def load_docker_settings(
+    raw: Mapping[str, Any], *, domain: str, ocis: bool, tenant_hosts: Sequence[str] = ()
+) -> DockerSettings:
     """The docker layer's settings from the stack config's `dezky:docker` object.
 
     The layer serves the stack's `domain` and runs ocis when the stack enables it, unless
-    `raw` says otherwise (`domain`, `services.ocis`). Raises `ConfigError` naming every bad key
-    as `stack config \\`dezky:docker.<path>\\`: <reason>`; the checks touch only the local
-    file system, so they fail the preview before any resource is registered.
+    `raw` says otherwise (`domain`, `services.ocis`); it routes `tenant_hosts` to authentik.
+    Raises `ConfigError` naming every bad key as `stack config \\`dezky:docker.<path>\\`: <reason>`;
+    the checks touch only the local file system, so they fail the preview before any resource is
+    registered.
     """
+    if "tenant_hosts" in raw:
+        raise ConfigError(
+            "stack config `dezky:docker.tenant_hosts` is not a setting: the tenants' hosts follow "
+            "from `dezky:tenants` with `dezky:tenancy: brands`; remove the key"
+        )
     services = raw.get("services", {})
-    docker = {**raw, "services": {"ocis": ocis, **services} if isinstance(services, Mapping) else services}
+    docker = {
+        **raw,
+        "services": {"ocis": ocis, **services} if isinstance(services, Mapping) else services,
+        "tenant_hosts": tuple(tenant_hosts),
+    }
     try:
         view = _StackView.model_validate({"domain": domain, "docker": docker})
     except ValidationError as exc:

@@ -6,6 +6,8 @@ up and produce the apps' secrets; `DockerApps` then runs the apps with them. Spl
 stack lets Pulumi order that hand-over through ordinary resource dependencies.
 """
 
+from collections.abc import Mapping
+
 import pulumi
 import pulumi_docker as docker
 
@@ -75,6 +77,9 @@ class DockerPlatform(pulumi.ComponentResource):
 class DockerApps(pulumi.ComponentResource):
     """Phase two: platform-api, portal and, when enabled, ocis.
 
+    `tenant_urls` are the tenants' authentik URLs platform-api addresses their brands by, keyed by
+    its setting names (brands mode; empty with groups).
+
     The apps depend on the authentik resources through the Outputs in `secrets`, and
     explicitly on the authentik server and Traefik, which they call while starting.
     """
@@ -90,6 +95,8 @@ class DockerApps(pulumi.ComponentResource):
         platform: DockerPlatform,
         secrets: AppSecrets,
         opts: pulumi.ResourceOptions | None = None,
+        *,
+        tenant_urls: Mapping[str, str],
     ) -> None:
         ocis_oidc = _ocis_oidc(settings, secrets)
         super().__init__("dezky:docker:Apps", name, None, opts)
@@ -104,6 +111,7 @@ class DockerApps(pulumi.ComponentResource):
             platform_api.platform_api_spec(
                 settings,
                 authentik_url=platform.authentik_url_internal,
+                tenant_urls=tenant_urls,
                 api_token=secrets.api_token,
                 node_modules=dev_volume(settings.platform_api.mode, VolumeKey.PLATFORM_API_NODE_MODULES),
             ),
@@ -140,7 +148,7 @@ def public_hosts(settings: DockerSettings) -> list[str]:
     routes = [authentik.route(settings), portal.route(settings)]
     if settings.services.ocis:
         routes.append(ocis.route(settings))
-    return [route.host for route in routes]
+    return [host for route in routes for host in route.hosts]
 
 
 def _ocis_oidc(

@@ -28,7 +28,7 @@ _ROUTER_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 @dataclass(frozen=True)
 class Route:
-    """An HTTPS route from `host` to a container's `port`, expressed as Docker labels.
+    """An HTTPS route from `host` (and the hosts in `also`) to a container's `port`, as Docker labels.
 
     The router and its service share the name `router`; middlewares (defined elsewhere, e.g.
     `auth@file`) run in the given order.
@@ -38,6 +38,13 @@ class Route:
     host: str
     port: int
     middlewares: tuple[str, ...] = ()
+    also: tuple[str, ...] = ()
+    """More hosts served by the same router (the tenants' brand hosts for authentik)."""
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        """Every host of the route, `host` first."""
+        return (self.host, *self.also)
 
     def __post_init__(self) -> None:
         if not _ROUTER_NAME.match(self.router):
@@ -50,7 +57,7 @@ class Route:
         router = f"traefik.http.routers.{self.router}"
         pairs = {
             "traefik.enable": "true",
-            f"{router}.rule": f"Host(`{self.host}`)",
+            f"{router}.rule": " || ".join(f"Host(`{host}`)" for host in self.hosts),
             f"{router}.entrypoints": WEBSECURE_ENTRYPOINT,
             f"{router}.tls": "true",
             f"{router}.service": self.router,

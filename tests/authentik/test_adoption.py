@@ -88,43 +88,55 @@ def test_adopt_is_never_a_change_after_the_create(fresh_authentik: AuthentikServ
     assert providers.diff(created.id, created.outs, providers.check({}, declared).inputs).changes is False
 
 
-def german_authentik(existing: list[dict[str, Any]]) -> httpx.MockTransport:
-    """An authentik whose brand speaks German: the 400 for a taken name is not in English."""
+def german_authentik(existing: list[dict[str, Any]], field: str, message: str) -> httpx.MockTransport:
+    """An authentik whose brand speaks German: the 400 for a taken natural key is not in English."""
 
     def answer(request: httpx.Request) -> httpx.Response:
         if request.method == "POST":
-            return httpx.Response(
-                400, json={"name": ["OAuth2/OpenID Anbieter mit diesem Name existiert bereits."]}
-            )
+            return httpx.Response(400, json={field: [message]})
         if request.method == "GET":
             page = {"next": 0, "previous": 0, "count": len(existing), "current": 1, "total_pages": 1}
             return httpx.Response(200, json={"pagination": page, "results": existing})
-        return httpx.Response(200, json={"pk": 7, **json.loads(request.content)})
+        return httpx.Response(200, json={**existing[0], **json.loads(request.content)})
 
     return httpx.MockTransport(answer)
 
 
-def test_the_natural_key_is_recognised_in_any_language() -> None:
+@pytest.mark.parametrize(
+    ("kind", "path", "field", "value", "pk", "message"),
+    [
+        (
+            "OAuth2Provider",
+            "providers/oauth2/",
+            "name",
+            "dezky-portal",
+            "pk",
+            "OAuth2/OpenID Anbieter mit diesem Name existiert bereits.",
+        ),
+        (
+            "Brand",
+            "core/brands/",
+            "domain",
+            "acme.auth.dezky.local",
+            "brand_uuid",
+            "Brand mit diesem Domain existiert bereits.",
+        ),
+    ],
+)
+def test_the_natural_key_is_recognised_in_any_language(
+    kind: str, path: str, field: str, value: str, pk: str, message: str
+) -> None:
     settings = ConnectionSettings(url="http://authentik.test", token="t" * 40, retry_deadline_seconds=0)
-    adoption = Adoption("OAuth2Provider", "name", "dezky-portal", allowed=True)
-    with AuthentikClient(settings, transport=german_authentik([{"pk": 7, "name": "dezky-portal"}])) as client:
-        live = create_or_adopt(
-            client,
-            "providers/oauth2/",
-            {"name": "dezky-portal"},
-            adoption,
-            lambda: find_by(client, "providers/oauth2/", "name", "dezky-portal"),
-        )
-    assert live["pk"] == 7
-    # the same German 400 with no object holding the name is about something else: it stands
-    with (
-        AuthentikClient(settings, transport=german_authentik([])) as client,
-        pytest.raises(AuthentikValidationError, match="existiert bereits"),
-    ):
-        create_or_adopt(
-            client,
-            "providers/oauth2/",
-            {"name": "dezky-portal"},
-            adoption,
-            lambda: find_by(client, "providers/oauth2/", "name", "dezky-portal"),
-        )
+    adoption = Adoption(kind, field, value, allowed=True)
+    theirs = [{pk: "7", field: value}]
+
+    def adopt(transport: httpx.MockTransport) -> dict[str, Any]:
+        with AuthentikClient(settings, transport=transport) as client:
+            return create_or_adopt(
+                client, path, {field: value}, adoption, lambda: find_by(client, path, field, value, pk=pk)
+            )
+
+    assert adopt(german_authentik(theirs, field, message))[pk] == "7"
+    # the same German 400 with no object holding the key is about something else: it stands
+    with pytest.raises(AuthentikValidationError, match="existiert bereits"):
+        adopt(german_authentik([], field, message))

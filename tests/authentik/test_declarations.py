@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from pulumi.dynamic import Resource
 
-from dezky_infra.authentik import application, group, oauth2_provider, readiness, token
+from dezky_infra.authentik import application, brand, group, oauth2_provider, readiness, token
 from dezky_infra.authentik.application import Application, ApplicationSpec
+from dezky_infra.authentik.brand import Brand, BrandSpec
 from dezky_infra.authentik.declaration import UNSET, AuthentikResource
 from dezky_infra.authentik.dynamic_base import ResourceSpec
 from dezky_infra.authentik.group import Group, GroupProvider, GroupSpec
@@ -57,6 +58,17 @@ LIVE_PROVIDER = {
     "access_token_validity": "hours=1",
     "refresh_token_validity": "days=30",
 }
+LIVE_BRAND = {
+    "brand_uuid": "0b7c",
+    "domain": "acme.auth.dezky.local",
+    "branding_title": "Acme",
+    "default": False,
+    "flow_authentication": "f1",
+    "flow_invalidation": "f2",
+    "flow_user_settings": None,
+    "attributes": {},
+}
+BRAND_FLOWS = {"flow_authentication": "a", "flow_invalidation": "i", "flow_user_settings": None}
 NAMES = {"authorization_flow": "f", "invalidation_flow": "i", "signing_key": "k", "scopes": ["openid"]}
 
 CASES: list[tuple[type[Resource], type[ResourceSpec], dict[str, Any]]] = [
@@ -65,6 +77,7 @@ CASES: list[tuple[type[Resource], type[ResourceSpec], dict[str, Any]]] = [
     (ApiToken, ApiTokenSpec, token.declared(LIVE_TOKEN, "a-declared-key", "akadmin")),
     (OAuth2Provider, OAuth2ProviderSpec, oauth2_provider.declared(LIVE_PROVIDER, NAMES)),
     (AuthentikReady, ReadinessSpec, readiness.declared({"trigger": "t"})),
+    (Brand, BrandSpec, brand.declared(LIVE_BRAND, BRAND_FLOWS)),
 ]
 IDS = [resource.__name__ for resource, _spec, _read in CASES]
 

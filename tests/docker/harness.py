@@ -5,7 +5,7 @@ dependencies Pulumi sends with each registration, which the mocks API does not e
 `run_stack` runs both phases under freshly installed mocks and returns what was recorded.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -146,6 +146,7 @@ def run_stack(
     settings: DockerSettings | None = None,
     platform_secrets: PlatformSecrets | None = None,
     app_secrets: AppSecrets | None = None,
+    tenant_urls: Mapping[str, str] | None = None,
 ) -> Deployment:
     """Install fresh mocks, run both phases, and wait until every registration is done.
 
@@ -166,7 +167,9 @@ def run_stack(
     def program() -> Any:
         default_platform, default_apps = secret_inputs()
         platform = DockerPlatform("dezky", chosen, platform_secrets or default_platform)
-        apps = DockerApps("dezky", chosen, platform, app_secrets or default_apps)
+        apps = DockerApps(
+            "dezky", chosen, platform, app_secrets or default_apps, tenant_urls=dict(tenant_urls or {})
+        )
         built.update(platform=platform, apps=apps)
         containers = {
             "dezky-postgres": platform.postgres,

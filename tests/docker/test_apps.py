@@ -219,3 +219,10 @@ def test_apps_attributes(dev_stack: Deployment) -> None:
     assert apps.platform_api is not None
     assert apps.portal is not None
     assert apps.ocis is not None
+
+
+def test_platform_api_gets_each_tenants_authentik_url() -> None:
+    urls = {"AUTHENTIK_TENANT_ACME_URL": "https://acme.auth.dezky.local"}
+    env = run_stack(tenant_urls=urls).env("platform-api")
+    assert env["AUTHENTIK_TENANT_ACME_URL"] == "https://acme.auth.dezky.local"
+    assert not [key for key in run_stack().env("platform-api") if key.startswith("AUTHENTIK_TENANT_")]

@@ -277,3 +277,12 @@ def test_load_blames_the_stack_domain_not_the_docker_settings() -> None:
     with pytest.raises(ConfigError, match=r"^stack config `dezky:docker\.domain`: domain 'X' is not"):
         _load({"domain": "X"})
     assert _load({"domain": "other.local"}).domain == "other.local"
+
+
+def test_load_routes_the_tenant_hosts_and_refuses_them_as_a_docker_key() -> None:
+    hosts = ["acme.auth.dezky.local"]
+    assert load_docker_settings({}, domain="dezky.local", ocis=True, tenant_hosts=hosts).tenant_hosts == (
+        "acme.auth.dezky.local",
+    )
+    with pytest.raises(ConfigError, match=r"`dezky:docker.tenant_hosts` is not a setting: .*`dezky:tenants`"):
+        load_docker_settings({"tenant_hosts": hosts}, domain="dezky.local", ocis=True)

@@ -129,3 +129,21 @@ def test_published_ports_come_in_the_order_the_provider_reads_them_back() -> Non
         (80, 8080, "127.0.0.1", "tcp"),
         (443, 8443, "127.0.0.1", "tcp"),
     ]
+
+
+def test_one_router_serves_every_host_of_a_route() -> None:
+    route = Route(router="authentik", host="auth.dezky.local", port=9000, also=("acme.auth.dezky.local",))
+    assert _as_dict(route)["traefik.http.routers.authentik.rule"] == (
+        "Host(`auth.dezky.local`) || Host(`acme.auth.dezky.local`)"
+    )
+
+
+def test_tenant_hosts_route_to_authentik_and_are_reachable_on_the_network() -> None:
+    hosts = ("acme.auth.dezky.local", "globex.auth.dezky.local")
+    stack = run_stack(DockerSettings.model_validate({"tenant_hosts": hosts}), tenant_urls={})
+    assert stack.labels("authentik-server")["traefik.http.routers.authentik.rule"] == (
+        "Host(`auth.dezky.local`) || Host(`acme.auth.dezky.local`) || Host(`globex.auth.dezky.local`)"
+    )
+    # a container calling a tenant's host reaches Traefik, as it reaches auth.dezky.local
+    aliases = stack.container("traefik").inputs["networksAdvanced"][0]["aliases"]
+    assert aliases[:4] == ["traefik", "auth.dezky.local", *hosts]

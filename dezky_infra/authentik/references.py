@@ -1,0 +1,107 @@
+"""Inputs that name other authentik objects (flows by slug, a keypair by name, scopes by scope name).
+
+State and diffs show the names people use; authentik's API wants pks. A provider with such inputs
+(``OAuth2Provider``, ``Brand``) lists them in ``references`` and says how to look one up; this base
+then, for all of them:
+
+- verifies at ``pulumi preview`` the names that are new or changed (never unchanged ones, so an
+  unchanged stack previews without calling authentik), failing on the field that names nothing, and
+  only warning when authentik cannot be reached (once per process: later resources do not wait again);
+- resolves the names to pks at apply time, reusing the previous apply's pks (the ``authentik_ids``
+  output) for names that did not change;
+- on refresh, shows a pk by the declared name while it is the one of the last apply, and by its own
+  name when it was swapped out of band.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Final
+
+import pulumi
+from pulumi.dynamic import CheckFailure
+
+from dezky_infra.authentik import lookups
+from dezky_infra.authentik.dynamic_base import AuthentikObjectProvider, SpecT
+from dezky_infra.authentik.errors import AuthentikAuthError, AuthentikConfigError, AuthentikUnavailableError
+
+if TYPE_CHECKING:
+    from dezky_infra.authentik.client import AuthentikClient
+
+PREVIEW_PATIENCE_SECONDS: Final = 5.0
+"""How long a preview waits for authentik before it reports the names as unverified."""
+IDS_OUTPUT: Final = "authentik_ids"
+"""The output that keeps the pks the names resolved to at the last apply."""
+
+
+class ReferencingProvider(AuthentikObjectProvider[SpecT]):
+    """A provider whose inputs name other authentik objects (see the module docstring)."""
+
+    references: ClassVar[tuple[str, ...]]
+    """The input fields that name other objects."""
+    label_field: ClassVar[str]
+    """The input that names this object in messages (``name``, ``domain``)."""
+
+    _unreachable: str | None = None
+    """Why authentik could not be reached during this process's previews (set at run time only)."""
+
+    @abstractmethod
+    def lookup(self, client: AuthentikClient, spec: SpecT, field: str) -> Any:
+        """The pk (or pks) that the reference ``field`` of ``spec`` names."""
+
+    def verify_references(self, olds: Mapping[str, Any], spec: SpecT) -> list[CheckFailure]:
+        changed = [field for field in self.references if olds.get(field) != getattr(spec, field)]
+        if not changed:
+            return []
+        if self._unreachable is not None:
+            self._warn_unverified(spec, changed, self._unreachable)
+            return []
+        try:
+            self.run(
+                lambda client: [self.lookup(client, spec, field) for field in changed],
+                retry_deadline_seconds=PREVIEW_PATIENCE_SECONDS,
+            )
+        except lookups.AuthentikLookupError as exc:
+            return [CheckFailure(exc.field, str(exc))]
+        except AuthentikAuthError as exc:  # the connection's credentials, not a field, are wrong
+            return [CheckFailure("", str(exc))]
+        except (AuthentikUnavailableError, AuthentikConfigError) as exc:
+            self._unreachable = str(exc)
+            self._warn_unverified(spec, changed, self._unreachable)
+        return []
+
+    def _warn_unverified(self, spec: SpecT, fields: list[str], reason: str) -> None:
+        pulumi.log.warn(
+            f"{self.kind} `{getattr(spec, self.label_field)}`: could not verify {', '.join(fields)} against "
+            f"authentik ({reason}); they will be looked up when the change is applied"
+        )
+
+    def resolve(
+        self, client: AuthentikClient, spec: SpecT, olds: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Every reference as pk(s), reusing the previous apply's for names that did not change."""
+        previous = olds.get(IDS_OUTPUT) if olds else None
+        return {
+            field: previous[field]
+            if previous is not None and olds is not None and olds.get(field) == getattr(spec, field)
+            else self.lookup(client, spec, field)
+            for field in self.references
+        }
+
+
+def name_of(
+    client: AuthentikClient,
+    field: str,
+    pk: str | None,
+    props: Mapping[str, Any],
+    reverse: Callable[[AuthentikClient, str], str],
+) -> str | None:
+    """The name a refresh shows for the pk authentik holds in ``field``: the declared one while it is
+    the last apply's pk, else the pk's own name (looked up with ``reverse``)."""
+    if pk is None:
+        return None
+    known = props.get(IDS_OUTPUT)
+    if known is not None and known.get(field) == pk:
+        return str(props[field])
+    return str(reverse(client, pk))
