@@ -165,12 +165,13 @@ class AuthentikResourceProvider(ResourceProvider, Generic[SpecT]):
     def run(
         self, action: Callable[[AuthentikClient], T], *, retry_deadline_seconds: float | None = None
     ) -> T:
-        """Run ``action`` with a fresh client; if authentik rejects the API token and a bootstrap
-        password is configured, run it again on this process's password session (``sessions``: at
-        most one login per process). A session that stopped working (``ApiToken`` made the token and
-        logged it out) sends the client back to the token.
+        """Run ``action`` with a fresh client, on this process's password session while there is one;
+        if authentik rejects the API token and a bootstrap password is configured, run it again on
+        that session (``sessions``: at most one login per process). A session that stopped working
+        (``ApiToken`` made the token and logged it out) sends the client back to the token.
         """
         with self._connect(retry_deadline_seconds) as client:
+            sessions.resume(client)
             for _ in range(AUTH_SWITCHES):
                 try:
                     return action(client)

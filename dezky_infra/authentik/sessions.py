@@ -5,8 +5,9 @@ providers log in as akadmin with the bootstrap password (``password_login``). A 
 flow-executor calls, about a second on a real authentik (``29-latency.json``), and each one is an
 authenticated session authentik keeps: so a provider process logs in at most once, whatever the
 number of resources. Concurrent resources that need the session wait for the login in flight and
-share its cookies; a password authentik refused is remembered, so the other resources fail at once
-with the same message instead of knocking again (authentik scores failed logins per user and IP).
+share its cookies, and later calls start on it rather than on the refused token; a password
+authentik refused is remembered, so the other resources fail at once with the same message instead
+of knocking again (authentik scores failed logins per user and IP).
 
 The session ends as soon as it is not needed any more: when ``ApiToken`` has set the configured key,
 every later call works with the token, and ``end`` logs the session out through the brand's
@@ -85,6 +86,16 @@ def join(client: AuthentikClient, token_refused: AuthentikAuthError) -> None:
                 raise CredentialsRefused(token_refused, password_refused) from None
             return
         _use(client, _cookies[root])
+
+
+def resume(client: AuthentikClient) -> None:
+    """Put ``client`` on this process's session if there is one: the token was refused before (or not
+    made yet), so trying it first would cost every call a refused request. The session ends (``end``)
+    as soon as the token works, and a session authentik dropped sends the client back (``leave``)."""
+    with _lock:
+        cookies = _cookies.get(client.settings.api_root)
+        if cookies is not None:
+            _use(client, cookies)
 
 
 def log_in(client: AuthentikClient) -> None:

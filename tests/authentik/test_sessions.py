@@ -107,3 +107,19 @@ def test_both_credentials_refused_is_one_message_about_the_connection(tokenless:
         with pytest.raises(CredentialsRefused):
             groups.create(groups.check({}, {"name": name}).inputs)
     assert password_posts(tokenless) == 1  # the refused password is not tried again by this process
+
+
+def test_once_the_token_was_refused_later_calls_go_straight_to_the_session(
+    tokenless: AuthentikServer,
+) -> None:
+    """A refresh after a wipe: the first read finds the token refused and logs in; the others must not
+    knock with the refused token first (each read is one call, not two)."""
+    groups = configured(GroupProvider(), tokenless)
+    made = [groups.create(groups.check({}, {"name": f"tenant-{n}"}).inputs) for n in range(5)]
+    tokenless.reset_calls()
+    for group in made:
+        assert groups.read(group.id, group.outs).id == group.id
+    refused = [c for c in tokenless.calls if c.status == 403]
+    reads = [c for c in tokenless.calls if c.path.startswith("/api/v3/core/groups/")]
+    assert (len(refused), len(reads)) == (0, 5)  # the session from the creates serves every read
+    assert password_posts(tokenless) == 0

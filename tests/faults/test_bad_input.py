@@ -75,7 +75,7 @@ MATRIX = [
         "unknown flow slug",
         structured={"oidc": {"authorization_flow": "no-such-flow"}},
         expect=(
-            "dezky-portal-provider",
+            PROVIDER,
             "field `authorization_flow`: no flow with slug `no-such-flow`",
             "`default-provider-authorization-implicit-consent`",
         ),
