@@ -27,6 +27,7 @@ import logging
 import random
 import re
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import TracebackType
@@ -110,13 +111,12 @@ class AuthentikClient:
         for secret in (settings.token, settings.bootstrap_password):
             if secret is not None:
                 self.add_secret(secret.get_secret_value())
-        verify = self._tls_verification()
-        if connect_via is not None:  # httpx ignores `verify` beside a transport: the inner one has it
-            transport = ConnectVia(connect_via, transport or httpx.HTTPTransport(verify=verify))
+        transport = transport or _process_pool(self._tls_verification())
+        if connect_via is not None:
+            transport = ConnectVia(connect_via, transport)
         self._http = httpx.Client(
             base_url=settings.api_root + "/",
             timeout=settings.timeout_seconds,
-            verify=verify,
             headers={"Accept": "application/json", "User-Agent": USER_AGENT},
             follow_redirects=False,
             transport=transport,
@@ -409,6 +409,32 @@ def _verifying_context(ca_bundle: str | None) -> ssl.SSLContext:
                 "of a PEM file with the CA certificate(s) that sign authentik's certificate"
             ) from None
     return context
+
+
+class _ProcessPool(httpx.HTTPTransport):
+    """Keep-alive connections shared by every client of the process with the same TLS setting.
+
+    The providers make a client per resource operation (its cookies and auth are that operation's);
+    their connections outlive it, so a 100-tenant run opens a handful of connections (and TLS
+    handshakes) instead of one per operation. A client's ``close`` leaves the pool open: it lives as
+    long as the process. httpcore's pool is thread-safe and drops connections the server closed.
+    """
+
+    def close(self) -> None:
+        """Nothing: other clients use these connections (the process's exit closes them)."""
+
+
+_pools: dict[int, _ProcessPool] = {}
+_pools_lock = threading.Lock()
+
+
+def _process_pool(verify: ssl.SSLContext | bool) -> _ProcessPool:
+    """The pool for this TLS setting (contexts are built once per bundle, so their identity is the key)."""
+    key = id(verify) if isinstance(verify, ssl.SSLContext) else int(verify)
+    with _pools_lock:
+        if key not in _pools:
+            _pools[key] = _ProcessPool(verify=verify)
+        return _pools[key]
 
 
 def _exception_chain(exc: BaseException) -> Iterator[BaseException]:

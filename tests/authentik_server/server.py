@@ -269,6 +269,8 @@ class AuthentikServer:
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._connections: set[socket.socket] = set()
+        self.accepted = 0
+        """TCP connections accepted since the start (a client that keeps connections alive opens few)."""
         self._refusal: threading.Timer | None = None
         self.wipe()
 
@@ -399,6 +401,7 @@ class AuthentikServer:
         with self._calls_lock:
             if add:
                 self._connections.add(connection)
+                self.accepted += 1
             else:
                 self._connections.discard(connection)
 
