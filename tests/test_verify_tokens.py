@@ -1,0 +1,161 @@
+"""The checks of ``verify`` that judge what authentik hands back (JWKS, id_token, userinfo), failing
+the right way on answers a healthy authentik never gives: a token signed with another key, for another
+audience, issuer or nonce, expired; a JWKS without the signing key; userinfo about someone else.
+
+The local server cannot be made to sign wrong tokens, so these run the checks on answers made here
+with a key of this module's own (RS256, as authentik signs); the whole flow against the server is
+``tests/test_verify.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+
+from dezky_infra.authentik.connection import ConnectionSettings
+from dezky_infra.verify import CheckFailed, ConsumerView, Verifier
+
+ISSUER = "https://auth.dezky.local/application/o/dezky-portal/"
+JWKS_URI = f"{ISSUER}jwks/"
+USERINFO = "https://auth.dezky.local/application/o/userinfo/"
+DISCOVERY = {"jwks_uri": JWKS_URI, "id_token_signing_alg_values_supported": ["RS256"]}
+VIEW = ConsumerView(client_id="dezky-portal", issuer=ISSUER, secret=None)
+NONCE = "nonce-sent-with-the-authorize-request"
+KID = "4a1e2b"
+
+
+def rsa_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+SIGNING_KEY = rsa_key()
+OTHER_KEY = rsa_key()
+
+
+def jwks_body(key: rsa.RSAPrivateKey = SIGNING_KEY, kid: str = KID) -> dict[str, Any]:
+    public = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
+    return {"keys": [{**public, "kid": kid, "use": "sig", "alg": "RS256"}]}
+
+
+def claims(**changes: Any) -> dict[str, Any]:
+    now = int(time.time())
+    base = {"iss": ISSUER, "sub": "akadmin-sub", "aud": "dezky-portal", "exp": now + 300, "iat": now}
+    base["nonce"] = NONCE
+    base.update(changes)
+    return {name: value for name, value in base.items() if value is not None}
+
+
+def id_token(key: rsa.RSAPrivateKey = SIGNING_KEY, kid: str = KID, **changes: Any) -> str:
+    return jwt.encode(claims(**changes), key, algorithm="RS256", headers={"kid": kid})
+
+
+def verifier() -> Verifier:
+    return Verifier(ConnectionSettings(url="https://auth.dezky.local"), "dev", Path(".env"))
+
+
+def answering(
+    monkeypatch: pytest.MonkeyPatch, body: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> Verifier:
+    """A verifier whose HTTP calls all get this answer (what the check would read from authentik)."""
+    answers = verifier()
+
+    def call(method: str, url: str, **kwargs: Any) -> httpx.Response:
+        content = {"content": b""} if body is None else {"json": body}
+        return httpx.Response(status, headers=headers, request=httpx.Request(method, url), **content)
+
+    monkeypatch.setattr(answers, "call", call)
+    return answers
+
+
+@pytest.fixture
+def keys(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The keys the JWKS check read from a JWKS holding the signing key."""
+    return answering(monkeypatch, jwks_body()).jwks(JWKS_URI)
+
+
+def check(verifier_keys: dict[str, Any], token: str) -> dict[str, Any]:
+    return verifier().check_id_token(token, verifier_keys, DISCOVERY, VIEW, NONCE)
+
+
+def test_a_token_as_authentik_signs_it_passes(keys: dict[str, Any]) -> None:
+    assert check(keys, id_token())["sub"] == "akadmin-sub"
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: id_token(kid="rotated"), "signed with key 'rotated', which the JWKS at " + JWKS_URI),
+        (lambda: id_token(key=OTHER_KEY), "the id_token does not verify: InvalidSignatureError"),
+        (
+            lambda: id_token(iss="http://authentik-server:9000/application/o/dezky-portal/"),
+            "Issuer URL does not match: the token's iss is 'http://authentik-server:9000/application/o/"
+            f"dezky-portal/', the consumer expects '{ISSUER}'",
+        ),
+        (lambda: id_token(aud="ocis-web"), "the id_token's aud is not dezky-portal"),
+        (lambda: id_token(exp=int(time.time()) - 600), "the id_token had expired on arrival"),
+        (lambda: id_token(nonce="a-replayed-nonce"), "another nonce than the authorize request sent"),
+        (lambda: id_token(nonce=None), "another nonce than the authorize request sent"),
+        (lambda: id_token(sub=None), "the id_token does not verify: MissingRequiredClaimError"),
+        (lambda: "not.a-jwt", "the id_token is not a JWT"),
+    ],
+    ids=[
+        "unknown kid",
+        "other key",
+        "issuer",
+        "audience",
+        "expired",
+        "nonce",
+        "no nonce",
+        "no sub",
+        "no JWT",
+    ],
+)
+def test_a_wrong_id_token_fails_naming_what_is_wrong(
+    keys: dict[str, Any], make: Callable[[], str], message: str
+) -> None:
+    with pytest.raises(CheckFailed) as failed:
+        check(keys, make())
+    assert message in str(failed.value)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"keys": []}, "holds no usable key"),
+        (
+            {"keys": [{k: v for k, v in jwks_body()["keys"][0].items() if k != "kid"}]},
+            "holds no key with a kid",
+        ),
+    ],
+    ids=["empty", "no kid"],
+)
+def test_a_jwks_without_a_usable_signing_key_fails(
+    monkeypatch: pytest.MonkeyPatch, body: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(CheckFailed, match=message):
+        answering(monkeypatch, body).jwks(JWKS_URI)
+
+
+def test_userinfo_about_another_subject_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    got = {"access_token": "access", "sub": "akadmin-sub"}
+    verifier = answering(monkeypatch, {"sub": "someone-else", "preferred_username": "mallory"})
+    with pytest.raises(CheckFailed, match="another subject than the id_token's"):
+        verifier.userinfo(USERINFO, got)
+    fine = answering(monkeypatch, {"sub": "akadmin-sub", "preferred_username": "akadmin"})
+    assert fine.userinfo(USERINFO, got) == "answers for the access token (akadmin)"
+
+
+def test_userinfo_refusing_the_access_token_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    """authentik refuses with 401, an empty body and WWW-Authenticate (transcripts 25+)."""
+    refusing = answering(monkeypatch, None, 401, {"WWW-Authenticate": 'error="invalid_token"'})
+    with pytest.raises(CheckFailed, match=f"userinfo at {USERINFO} answered HTTP 401"):
+        refusing.userinfo(USERINFO, {"access_token": "access", "sub": "akadmin-sub"})
