@@ -1,8 +1,9 @@
-"""The checks of ``verify`` that judge what authentik hands back (JWKS, id_token, userinfo), failing
-the right way on answers a healthy authentik never gives: a token signed with another key, for another
-audience, issuer or nonce, expired; a JWKS without the signing key; userinfo about someone else.
+"""The checks of ``verify`` that judge what authentik hands back (JWKS, id_token, userinfo, the wrong
+secret's refusal), failing the right way on answers a healthy authentik never gives: a token signed
+with another key, for another audience, issuer or nonce, expired; a JWKS without the signing key;
+userinfo about someone else; a token endpoint that does not refuse a wrong secret.
 
-The local server cannot be made to sign wrong tokens, so these run the checks on answers made here
+The local server cannot be made to give these, so these run the checks on answers made here
 with a key of this module's own (RS256, as authentik signs); the whole flow against the server is
 ``tests/test_verify.py``.
 """
@@ -22,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from dezky_infra.authentik.connection import ConnectionSettings
-from dezky_infra.verify import CheckFailed, ConsumerView, Verifier
+from dezky_infra.verify import CheckFailed, ConsumerView, OidcClientInfo, Verifier
 
 ISSUER = "https://auth.dezky.local/application/o/dezky-portal/"
 JWKS_URI = f"{ISSUER}jwks/"
@@ -159,3 +160,32 @@ def test_userinfo_refusing_the_access_token_fails(monkeypatch: pytest.MonkeyPatc
     refusing = answering(monkeypatch, None, 401, {"WWW-Authenticate": 'error="invalid_token"'})
     with pytest.raises(CheckFailed, match=f"userinfo at {USERINFO} answered HTTP 401"):
         refusing.userinfo(USERINFO, {"access_token": "access", "sub": "akadmin-sub"})
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "message"),
+    [
+        (400, {"error": "invalid_grant", "error_description": "x", "request_id": "r"}, "invalid_grant"),
+        (200, {"access_token": "a", "token_type": "Bearer"}, "HTTP 200"),
+    ],
+    ids=["secret not checked first", "accepted"],
+)
+def test_a_token_endpoint_that_does_not_refuse_a_wrong_secret_fails(
+    monkeypatch: pytest.MonkeyPatch, status: int, body: dict[str, Any], message: str
+) -> None:
+    """authentik checks client authentication before the code: anything but invalid_client is wrong."""
+    info = OidcClientInfo(
+        client_id="dezky-portal",
+        issuer=ISSUER,
+        redirect_uris=("https://app.dezky.local/api/auth/callback",),
+        public=False,
+        env_prefix="PORTAL_OIDC",
+    )
+    discovery = {**DISCOVERY, "token_endpoint": "https://auth.dezky.local/application/o/token/"}
+    lax = answering(monkeypatch, body, status)
+    with pytest.raises(CheckFailed, match=f"answered {message} to a wrong secret, not invalid_client"):
+        lax.wrong_secret(discovery, info, VIEW)
+    refusing = answering(
+        monkeypatch, {"error": "invalid_client", "error_description": "x", "request_id": "r"}, 400
+    )
+    assert refusing.wrong_secret(discovery, info, VIEW) == "invalid_client"
