@@ -9,11 +9,11 @@
 set -euo pipefail
 stack="${1:-dev}"
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-python="$(command -v python || command -v python3)"
-exports="$("$python" -m dezky_infra workspace --stack "$stack")"
+. scripts/setup.sh >/dev/null   # the venv and the Pulumi CLI: a new user may run this script first
+exports="$(python -m dezky_infra workspace --stack "$stack")"
 eval "$exports"
 pulumi stack select --create "$stack" --non-interactive >/dev/null
-generate() { "$python" -c 'import secrets; print(secrets.token_urlsafe(36))'; }
+generate() { python -c 'import secrets; print(secrets.token_urlsafe(36))'; }
 for key in authentikToken authentikBootstrapPassword; do
   if ! pulumi config get "$key" --stack "$stack" >/dev/null 2>&1; then
     generate | pulumi config set --secret "$key" --stack "$stack" --non-interactive >/dev/null

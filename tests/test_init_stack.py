@@ -33,6 +33,8 @@ def clone(destination: Path) -> Path:
             target = destination / name
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
+    # The venv scripts/setup.sh made on this machine (a clone would make its own, a minute of pip).
+    (destination / ".venv").symlink_to(REPO / ".venv")
     return destination
 
 
@@ -138,3 +140,25 @@ def test_the_users_backend_and_passphrase_are_respected(tmp_path: Path, how: str
     assert any(p.name.startswith("dev.json") for p in theirs.rglob("*"))
     env.setdefault("PULUMI_BACKEND_URL", theirs.as_uri())
     assert pulumi(project, env, "config", "get", "authentikBootstrapPassword").strip()
+
+
+def test_a_new_user_without_pulumi_on_path_gets_it_from_the_setup(tmp_path: Path) -> None:
+    """The script is a first command: it sets itself up (scripts/setup.sh) instead of expecting pulumi
+    on PATH. The CLI cache is the one setup.sh made on this machine already (building it is
+    scripts/install-pulumi.sh's business, tested in test_install_pulumi.py)."""
+    cache = Path(require_cli()).parent.parent
+    if not cache.name.startswith("pulumi-v"):
+        pytest.skip(f"the pulumi CLI in use ({require_cli()}) is not one scripts/install-pulumi.sh built")
+    project = clone(tmp_path / "clone")
+    home = tmp_path / "home"
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(home),
+        "PULUMI_HOME": str(home / ".pulumi"),
+        "DEZKY_PULUMI_HOME": str(cache),
+    }
+    assert shutil.which("pulumi", path=env["PATH"]) is None
+    first = init_stack(project, env)
+    assert first.returncode == 0, first.stderr
+    assert "pulumi: command not found" not in first.stderr
+    assert (project / "Pulumi.dev.yaml").read_text().count("secure: v1:") == 2
