@@ -114,6 +114,7 @@ def test_verify_after_up_and_env_passes_twice(project: EngineProject, env_file: 
 
 def test_a_stale_client_secret_in_env_fails_naming_the_fix(project: EngineProject, env_file: Path) -> None:
     stale = env_file.with_name("stale.env")
+    stale.touch(mode=0o600)  # it holds the stack's other secrets, like the .env it copies
     stale.write_text(
         re.sub(
             r"^PORTAL_OIDC_CLIENT_SECRET=.*$",
@@ -122,6 +123,7 @@ def test_a_stale_client_secret_in_env_fails_naming_the_fix(project: EngineProjec
             flags=re.M,
         )
     )
+    assert stale.stat().st_mode & 0o077 == 0
     result = verify(project, stale)
     assert result.returncode == 1
     assert (
