@@ -27,7 +27,6 @@ import logging
 import random
 import re
 import ssl
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import TracebackType
@@ -424,17 +423,10 @@ class _ProcessPool(httpx.HTTPTransport):
         """Nothing: other clients use these connections (the process's exit closes them)."""
 
 
-_pools: dict[int, _ProcessPool] = {}
-_pools_lock = threading.Lock()
-
-
+@functools.cache
 def _process_pool(verify: ssl.SSLContext | bool) -> _ProcessPool:
-    """The pool for this TLS setting (contexts are built once per bundle, so their identity is the key)."""
-    key = id(verify) if isinstance(verify, ssl.SSLContext) else int(verify)
-    with _pools_lock:
-        if key not in _pools:
-            _pools[key] = _ProcessPool(verify=verify)
-        return _pools[key]
+    """The pool for this TLS setting (contexts are built once per bundle and hash by identity)."""
+    return _ProcessPool(verify=verify)
 
 
 def _exception_chain(exc: BaseException) -> Iterator[BaseException]:
