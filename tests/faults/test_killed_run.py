@@ -5,7 +5,9 @@ What pulumi 3.260 leaves behind with the file (DIY) backend, found by this test:
 - ``pending_operations`` of kind ``creating`` for every create in flight. A plain ``up`` only warns
   about them ("Attempting to deploy or update resources with N pending operations") and keeps them in
   the state, so ``refresh`` has to clear them.
-- objects authentik committed that never reached the state (orphans).
+- objects authentik committed that never reached the state (orphans);
+- sometimes (a kill during the checkpoint write) an empty ``<stack>.json.attrs`` beside the checkpoint:
+  every command then fails with "failed to load checkpoint: EOF" until it is removed.
 
 The documented recovery (README) is exactly what this test runs:
 
@@ -77,6 +79,11 @@ def test_up_killed_half_way_recovers_without_duplicates_or_orphans(tmp_path: Pat
         output = kill_engine(engine)
         assert "Update complete" not in output and "Resources:" not in output
         proxy.slow_answers(f"POST {GROUPS_ROUTE}", 0.0)
+        # a kill during the checkpoint write can leave its metadata sidecar empty, and every command
+        # then fails with "failed to load checkpoint: EOF" (seen once in CI); README: remove it
+        for sidecar in project.backend.rglob("*.json.attrs"):
+            if sidecar.stat().st_size == 0:
+                sidecar.unlink()
 
         # what the crash left: pending creates, orphans in authentik, and the lock
         deployment = stack_deployment(project)
