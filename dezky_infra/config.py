@@ -32,7 +32,8 @@ from dezky_infra.authentik.oauth2_provider import (
     DEFAULT_SCOPES,
     DEFAULT_SIGNING_KEY,
 )
-from dezky_infra.authentik.validation import SLUG_MAX_LENGTH, check_absolute_url, check_host_name, check_slug
+from dezky_infra.authentik.validation import check_absolute_url, check_host_name, check_slug
+from dezky_infra.authentik.versions import DIALECTS
 from dezky_infra.oidc_clients import OidcClientConfig, duplicates, merged_entries, with_defaults
 from dezky_infra.tenancy import tenant_env_key
 
@@ -190,6 +191,7 @@ class StackConfig(BaseModel):
             except ValueError as exc:
                 problems.append((("tenants", index, "slug"), f"the tenant's brand host: {exc}"))
         hosts = [self.tenant_host(tenant) for tenant in self.tenants]
+        problems += self._main_host_keeps_its_brand()
         repeated = sorted({host for host in hosts if hosts.count(host) > 1})
         if repeated:
             problems.append(
@@ -203,21 +205,25 @@ class StackConfig(BaseModel):
             raise located_errors(problems)
         return self
 
-    @model_validator(mode="after")
-    def _prefixed_slugs_fit(self) -> StackConfig:
-        for slug in self.oidc_clients:
-            named = self.named(slug)
-            if len(named) > SLUG_MAX_LENGTH:
-                raise located_errors(
-                    [
-                        (
-                            ("name_prefix",),
-                            f"with this prefix the application slug {named!r} is {len(named)} characters "
-                            f"long; authentik allows at most {SLUG_MAX_LENGTH}: shorten the prefix",
-                        )
-                    ]
-                )
-        return self
+    def _main_host_keeps_its_brand(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """authentik's own host must get the default brand, not a tenant's, on every release: how Host
+        picks a brand changed in 2025.12 (``versions.Dialect.brand_match``)."""
+        main = urlsplit(self.public_url).netloc.lower()
+        domains = {self.brand_domain(tenant): tenant for tenant in self.tenants}
+        caught = {dialect.releases: dialect.brand_for(domains, main) for dialect in DIALECTS}
+        wrong = {releases: domain for releases, domain in caught.items() if domain is not None}
+        if not wrong:
+            return []
+        domain = next(iter(wrong.values()))
+        where = "every release" if len(wrong) == len(DIALECTS) else " and ".join(wrong)
+        return [
+            (
+                ("authentik_public_url",),
+                f"on {where} authentik's own host {main} would be served by tenant {domains[domain].slug}'s "
+                f"brand ({domain}), whose login flow and locale would then apply to every login; give "
+                "authentik a host outside the tenants' hosts",
+            )
+        ]
 
     def named(self, name: str) -> str:
         """``name`` as this stack gives it to authentik (with ``name_prefix``)."""

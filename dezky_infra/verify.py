@@ -43,8 +43,9 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 import httpx
 import jwt
 from dotenv import dotenv_values
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SecretStr
 
+from dezky_infra.authentik import versions
 from dezky_infra.authentik.client import AuthentikClient
 from dezky_infra.authentik.connection import CONFIG_KEYS, CONFIG_NAMESPACE, ConnectionSettings
 from dezky_infra.authentik.errors import AuthentikError
@@ -53,8 +54,8 @@ from dezky_infra.oidc_clients import TokenAuth, env_key, output_name
 from dezky_infra.stack_reader import StackOutputError, read_stack_config, read_stack_outputs
 from dezky_infra.tenancy import tenant_env_key, tenant_urls
 
-LOGIN_REDIRECT_PREFIX: Final = "/flows/-/default/authentication/"
-"""Where authorize sends a browser without a session (transcript 26: a relative 302)."""
+FLOW_INTERFACE: Final = "/if/flow/"
+"""Where a browser runs a login flow: ``/if/flow/<slug>/?<query>`` (the executor takes that query)."""
 UNREGISTERED_REDIRECT: Final = "https://dezky-verify.invalid/not-registered"
 WRONG_SECRET: Final = "dezky-verify-wrong-secret"
 """A client secret nobody has: the token endpoint must refuse it."""
@@ -141,12 +142,15 @@ class Verifier:
     def __init__(
         self,
         settings: ConnectionSettings,
+        server: versions.Server,
         stack: str,
         env_file: Path,
         checks: list[Check] | None = None,
         connect_via: str | None = None,
     ) -> None:
         self.client = AuthentikClient(settings, connect_via=connect_via)
+        self.server = server
+        """The authentik verified: its dialect says where authorize sends a browser to log in."""
         self.stack = stack
         self.env_file = env_file
         self.logged_in = False
@@ -376,10 +380,24 @@ class Verifier:
         url = f"{endpoint}?{urlencode(params)}"
         response = self.call("GET", url)
         location: str = response.headers.get("location", "")
-        if response.status_code == 302 and location.startswith(LOGIN_REDIRECT_PREFIX) and not self.logged_in:
+        login = self.server.dialect.login_redirect
+        path = urlsplit(location).path if response.status_code == 302 else ""
+        if path.startswith(login) and not self.logged_in:
             to = self.log_in(urljoin(url, location))
             response = self.call("GET", urljoin(url, to))
             location = response.headers.get("location", "")
+        elif path.startswith(FLOW_INTERFACE) and not path.startswith(login):
+            raise CheckFailed(
+                f"authorize sent the browser to log in at {path}, where {self.server.name} sends it to "
+                f"{login}: authentik's release is not what verify learned"
+            )
+        if response.status_code == 404 and login == FLOW_INTERFACE:
+            raise CheckFailed(
+                f"authorize answered HTTP 404: {self.server.name} plans the login flow of the brand that "
+                f"serves {urlsplit(url).netloc} at authorize time, and that flow refuses the request (a "
+                "source-only flow such as default-source-authentication?); give the brand "
+                "default-authentication-flow as its authentication flow"
+            )
         if response.status_code == 400:
             raise CheckFailed(
                 f"authentik refuses the redirect URI {redirect_uri} (HTTP 400: not registered for client "
@@ -403,11 +421,17 @@ class Verifier:
         return codes[0]
 
     def log_in(self, login_url: str) -> str:
-        """Follow authorize's login redirect to the brand's flow and run it as the admin; where to go next."""
-        interface = self.call("GET", login_url)
-        location = urlsplit(interface.headers.get("location", ""))
+        """Run the login flow authorize sent the browser to, as the admin; where to go next.
+
+        The flow interface (``/if/flow/<slug>/?<query>``) names the flow and the query its executor takes;
+        before 2025.12 authorize sends the browser to the default login flow's redirect, which leads there.
+        """
+        location = urlsplit(login_url)
+        if not location.path.startswith(FLOW_INTERFACE):
+            hop = self.call("GET", login_url)
+            location = urlsplit(hop.headers.get("location", "") if hop.status_code == 302 else "")
         parts = location.path.strip("/").split("/")
-        if interface.status_code != 302 or parts[:2] != ["if", "flow"] or len(parts) < 3:
+        if parts[:2] != ["if", "flow"] or len(parts) < 3:
             raise CheckFailed(f"the login redirect {login_url.split('?')[0]} did not lead to a login flow")
         to = login_with_password(self.client, flow=parts[2], query=location.query)
         self.logged_in = True
@@ -603,6 +627,15 @@ def connection_settings(config: Mapping[str, str], base_url: str, cwd: Path) -> 
     return settings
 
 
+def learn_server(config: Mapping[str, str], settings: ConnectionSettings) -> versions.Server:
+    """The authentik behind ``settings`` (its release, asked with the stack's API token; without one
+    that works, what the anonymous current brand tells). An untested release is said in one line."""
+    token = config.get(f"{CONFIG_NAMESPACE}:{CONFIG_KEYS['token']}")
+    with_token = settings.model_copy(update={"token": SecretStr(token) if token else None})
+    with AuthentikClient(with_token) as client:
+        return versions.learn(client, lambda warning: print(f"verify: warning: {warning}", flush=True))
+
+
 def base_of(issuer: str) -> str:
     """authentik's base URL from an issuer ``<base>/application/o/<slug>/``."""
     base, found, _ = issuer.partition("/application/o/")
@@ -643,8 +676,10 @@ def run(stack: str, cwd: Path, env_file: Path) -> int:
         name: consumer_view(info, env, outputs.get(output_name(info.env_prefix, "CLIENT_SECRET")))
         for name, info in clients.items()
     }
-    print(f"verify: stack {stack}, authentik at {base}, {len(clients)} OIDC client(s)", flush=True)
-    with closing_verifier(Verifier(connection_settings(config, base, cwd), stack, env_file, checks)) as main:
+    settings = connection_settings(config, base, cwd)
+    server = learn_server(config, settings)
+    print(f"verify: stack {stack}, {server.name} at {base}, {len(clients)} OIDC client(s)", flush=True)
+    with closing_verifier(Verifier(settings, server, stack, env_file, checks)) as main:
         for name, info in clients.items():
             main.verify_client(name, info, views[name])
     if tenants and clients:
@@ -660,7 +695,8 @@ def run(stack: str, cwd: Path, env_file: Path) -> int:
                 flush=True,
             )
         name, info = next(iter(clients.items()))
-        tenant = Verifier(connection_settings(config, url, cwd), stack, env_file, checks, connect_via=via)
+        tenant_settings = connection_settings(config, url, cwd)
+        tenant = Verifier(tenant_settings, server, stack, env_file, checks, connect_via=via)
         with closing_verifier(tenant):
             tenant.verify_tenant(slug, [key] if url != output_url else [], name, info, views[name])
     failed = [check for check in checks if not check.ok]

@@ -10,12 +10,13 @@ from typing import Any, TypeVar
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
-from dezky_infra.authentik import sessions
+from dezky_infra.authentik import sessions, versions
 from dezky_infra.authentik.client import AuthentikClient
 from dezky_infra.authentik.connection import ConnectionSettings
 from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider
 from dezky_infra.authentik.lookups import forget_reference_data
 from tests.authentik_server import AuthentikServer
+from tests.target import LOCAL_VERSIONS, target_versions
 
 ADMIN_TOKEN = "dezky-test-admin-token-6b1f0e2a9c7d4e8fb3a5c1d2e4f60718"
 AKADMIN_PASSWORD = "dezky-test-akadmin-password-3e9a"
@@ -54,10 +55,20 @@ def checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Checkout:
     return made
 
 
-@pytest.fixture(scope="session")
-def authentik() -> Iterator[AuthentikServer]:
-    """One server for the session, seeded like a fresh authentik with a bootstrap token."""
-    server = AuthentikServer(bootstrap_token=ADMIN_TOKEN, akadmin_password=AKADMIN_PASSWORD)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A module whose fixtures take ``authentik_version`` runs once per authentik release (module scope:
+    one server per release and module), or once against the real authentik in acceptance mode."""
+    if "authentik_version" in metafunc.fixturenames:
+        metafunc.parametrize("authentik_version", target_versions(), scope="module")
+
+
+@pytest.fixture(scope="session", params=LOCAL_VERSIONS)
+def authentik(request: pytest.FixtureRequest) -> Iterator[AuthentikServer]:
+    """One server per authentik release for the session, seeded like a fresh authentik with a bootstrap
+    token; every test that uses it runs on each release."""
+    server = AuthentikServer(
+        bootstrap_token=ADMIN_TOKEN, akadmin_password=AKADMIN_PASSWORD, version=request.param
+    )
     server.start()
     try:
         yield server
@@ -71,6 +82,7 @@ def fresh_authentik(authentik: AuthentikServer) -> Iterator[AuthentikServer]:
     authentik.wipe()
     forget_reference_data()
     sessions.forget()
+    versions.forget()
     authentik.faults.clear()
     authentik.reset_calls()
     yield authentik
@@ -103,6 +115,7 @@ def configured(provider: P, server: AuthentikServer, **overrides: str) -> P:
     """``provider`` after configure() with the stack config for ``server``."""
     forget_reference_data()
     sessions.forget()
+    versions.forget()
     provider.configure(ConfigureRequest(Config(stack_config(server, **overrides), "dezky")))
     return provider
 

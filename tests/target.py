@@ -27,13 +27,14 @@ from typing import Any, Final, TypeVar
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
-from dezky_infra.authentik import sessions
+from dezky_infra.authentik import sessions, versions
 from dezky_infra.authentik.client import USER_AGENT, AuthentikClient
 from dezky_infra.authentik.connection import ConnectionSettings
 from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider
 from dezky_infra.authentik.lookups import forget_reference_data
 from dezky_infra.authentik.password_login import log_out, login_with_password
 from tests.authentik_server import AuthentikServer
+from tests.authentik_server.versions import VERSIONS as SERVER_VERSIONS
 
 URL_VARIABLE: Final = "DEZKY_ACCEPTANCE_AUTHENTIK_URL"
 PASSWORD_VARIABLE: Final = "DEZKY_ACCEPTANCE_AKADMIN_PASSWORD"
@@ -42,12 +43,22 @@ CA_VARIABLE: Final = "DEZKY_ACCEPTANCE_CA_BUNDLE"
 RUN_ID: Final = secrets.token_hex(3)
 """This test run's part of every acceptance prefix (``t<run>-<module>-``)."""
 _MODULES = itertools.count(1)
+LOCAL_VERSIONS: Final = tuple(SERVER_VERSIONS)
+"""The authentik releases the local server can be; every suite that asks for ``authentik_version`` runs on
+each (``conftest.pytest_generate_tests``)."""
+REAL: Final = "real"
+"""The ``authentik_version`` in acceptance mode: whatever release the real authentik is (detected)."""
 P = TypeVar("P", bound=AuthentikResourceProvider[Any])
 
 
 def acceptance_url() -> str | None:
     """The real authentik's base URL in acceptance mode, else None."""
     return os.environ.get(URL_VARIABLE) or None
+
+
+def target_versions() -> tuple[str, ...]:
+    """What ``authentik_version`` takes: each release of the local server, or the real authentik's own."""
+    return (REAL,) if acceptance_url() else LOCAL_VERSIONS
 
 
 @dataclass
@@ -76,6 +87,15 @@ class Target:
         if self.server is None:
             pytest.skip(f"needs the local authentik-compatible server: {why}")
         return self.server
+
+    def release_line(self) -> str:
+        """The authentik release line this target is (``2026.2``): the local server's, or the real one's
+        as the providers learn it."""
+        if self.server is not None:
+            return self.server.version.name
+        with self.admin() as admin:
+            server = versions.learn(admin)
+        return server.release.line if server.release is not None else server.name
 
     def named(self, name: str) -> str:
         """``name`` as a stack of this module gives it to authentik."""
@@ -108,6 +128,7 @@ class Target:
         """``provider`` configured for this authentik, in a fresh "process" (no session, no lookups)."""
         forget_reference_data()
         sessions.forget()
+        versions.forget()
         provider.configure(ConfigureRequest(Config(self.provider_config(**overrides), "dezky")))
         return provider
 
@@ -169,13 +190,16 @@ class Target:
                         admin.delete(f"{kind}{row[key]}/")
 
 
-def module_target(*, bootstrap_token: str | None, password: str) -> Iterator[Target]:
-    """A test module's authentik: a fresh local server with ``bootstrap_token`` and ``password``, or in
-    acceptance mode the real one, with this module's own prefix, cleaned up at the end. Use it as the
-    body of a module-scoped fixture (``yield from module_target(...)``)."""
+def module_target(*, bootstrap_token: str | None, password: str, version: str) -> Iterator[Target]:
+    """A test module's authentik: a fresh local server of release ``version`` with ``bootstrap_token`` and
+    ``password``, or in acceptance mode the real one (``version`` is then ``REAL``), with this module's
+    own prefix, cleaned up at the end. Use it as the body of a module-scoped fixture that takes the
+    ``authentik_version`` parameter (``yield from module_target(..., version=authentik_version)``)."""
     url = acceptance_url()
     if url is None:
-        server = AuthentikServer(bootstrap_token=bootstrap_token, akadmin_password=password).start()
+        server = AuthentikServer(
+            bootstrap_token=bootstrap_token, akadmin_password=password, version=version
+        ).start()
         try:
             yield Target(url=server.url, password=password, prefix="", server=server, token=bootstrap_token)
         finally:

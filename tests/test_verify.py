@@ -18,12 +18,20 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from dezky_infra.authentik import versions
 from dezky_infra.authentik.application import ApplicationProvider
 from dezky_infra.authentik.brand import BrandProvider
 from dezky_infra.authentik.client import AuthentikClient
 from dezky_infra.authentik.connection import ConnectionSettings
 from dezky_infra.authentik.oauth2_provider import OAuth2ProviderProvider
-from dezky_infra.verify import ConsumerView, OidcClientInfo, Unreachable, Verifier, consumer_view
+from dezky_infra.verify import (
+    ConsumerView,
+    OidcClientInfo,
+    Unreachable,
+    Verifier,
+    consumer_view,
+    learn_server,
+)
 from tests.authentik_server import AuthentikServer
 from tests.conftest import ADMIN_TOKEN, AKADMIN_PASSWORD
 from tests.engine.stacks import live_sessions
@@ -76,8 +84,10 @@ def make_client(
 
 
 @pytest.fixture(scope="module")
-def target() -> Iterator[Target]:
-    yield from module_target(bootstrap_token=ADMIN_TOKEN, password=AKADMIN_PASSWORD)
+def target(authentik_version: str) -> Iterator[Target]:
+    yield from module_target(
+        bootstrap_token=ADMIN_TOKEN, password=AKADMIN_PASSWORD, version=authentik_version
+    )
 
 
 @pytest.fixture
@@ -122,6 +132,11 @@ def settings_for(target: Target, base: str | None = None, password: str | None =
     )
 
 
+def server_of(target: Target) -> versions.Server:
+    """The target's authentik as verify learns it (asked with the tests' admin token where there is one)."""
+    return learn_server({"dezky:authentikToken": target.token or ""}, settings_for(target))
+
+
 def env_for(clients: dict[str, tuple[OidcClientInfo, str]]) -> dict[str, str | None]:
     """The .env that `python -m dezky_infra env` writes for these clients."""
     env: dict[str, str | None] = {}
@@ -143,7 +158,7 @@ def verify(
 ) -> Verifier:
     """Run every check of every client, as `verify` does, and log out."""
     env = env_for(clients) if env is None else env
-    verifier = Verifier(settings_for(target, base, password), "dev", Path(".env"))
+    verifier = Verifier(settings_for(target, base, password), server_of(target), "dev", Path(".env"))
     try:
         for name, (info, secret) in clients.items():
             verifier.verify_client(name, info, consumer_view(info, env, None if info.public else secret))
@@ -291,7 +306,7 @@ def verify_tenant(
     """The tenant pass of `verify` for tenant acme at ``url``, reached through the target's own origin
     (the name does not resolve here), with the portal's client."""
     info, secret = clients["portal"]
-    verifier = Verifier(settings_for(mine, url), "dev", Path(".env"), connect_via=mine.url)
+    verifier = Verifier(settings_for(mine, url), server_of(mine), "dev", Path(".env"), connect_via=mine.url)
     try:
         verifier.verify_tenant(
             "acme", stale or [], "portal", info, consumer_view(info, env_for(clients), secret)

@@ -22,6 +22,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from dezky_infra.authentik import versions
 from dezky_infra.authentik.connection import ConnectionSettings
 from dezky_infra.verify import CheckFailed, ConsumerView, OidcClientInfo, Verifier
 
@@ -59,8 +60,12 @@ def id_token(key: rsa.RSAPrivateKey = SIGNING_KEY, kid: str = KID, **changes: An
     return jwt.encode(claims(**changes), key, algorithm="RS256", headers={"kid": kid})
 
 
+SERVER = versions.Server(versions.Release(2025, 10, 4), versions.DIALECTS[0], "authentik 2025.10.4")
+"""The authentik the answers pretend to come from (the checks here do not depend on its release)."""
+
+
 def verifier() -> Verifier:
-    return Verifier(ConnectionSettings(url="https://auth.dezky.local"), "dev", Path(".env"))
+    return Verifier(ConnectionSettings(url="https://auth.dezky.local"), SERVER, "dev", Path(".env"))
 
 
 def answering(

@@ -16,12 +16,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import pulumi
+from pulumi.dynamic import CheckFailure
 from pydantic import Field, field_validator
 
 from dezky_infra.authentik.adoption import create_or_adopt, find_at
 from dezky_infra.authentik.declaration import UNSET, AuthentikResource, Unset
 from dezky_infra.authentik.dynamic_base import AdoptableSpec, AuthentikObjectProvider, ResourceSpec
 from dezky_infra.authentik.validation import check_absolute_url, check_slug
+from dezky_infra.authentik.versions import DIALECTS, Server
 
 if TYPE_CHECKING:  # the client (and httpx) load only when a connection is made, not to declare resources
     from dezky_infra.authentik.client import AuthentikClient
@@ -54,6 +56,21 @@ class ApplicationSpec(AdoptableSpec):
     def issuer(self) -> str:
         """The OIDC issuer of a per-provider-issuer OAuth2 provider bound to this application."""
         return f"{self.public_url.rstrip('/')}/application/o/{self.slug}/"
+
+
+SHORTEST_SLUG_LIMIT = min(d.slug_max_length for d in DIALECTS if d.slug_max_length is not None)
+"""Slugs up to this long fit every release; a longer one is checked against authentik's own limit."""
+
+
+def slug_too_long(slug: str, server: Server) -> str | None:
+    """Why ``server`` refuses ``slug`` for its length, or None."""
+    limit = server.dialect.slug_max_length
+    if limit is None or len(slug) <= limit:
+        return None
+    return (
+        f"slug is {len(slug)} characters long; {server.name} allows at most {limit} "
+        "(authentik 2025.12 and later have no limit)"
+    )
 
 
 def body(spec: ApplicationSpec) -> dict[str, Any]:
@@ -93,6 +110,17 @@ class ApplicationProvider(AuthentikObjectProvider[ApplicationSpec]):
     spec_type: ClassVar[type[ResourceSpec]] = ApplicationSpec
     kind: ClassVar[str] = "Application"
     path: ClassVar[str] = "core/applications/"
+
+    def verify_references(self, olds: Mapping[str, Any], spec: ApplicationSpec) -> list[CheckFailure]:
+        """A slug longer than every release allows is checked against this authentik's limit."""
+        if len(spec.slug) <= SHORTEST_SLUG_LIMIT or olds.get("slug") == spec.slug:
+            return []
+
+        def ask(client: AuthentikClient) -> list[CheckFailure]:
+            problem = slug_too_long(spec.slug, self.server(client))
+            return [CheckFailure("slug", problem)] if problem else []
+
+        return self.ask_at_preview(spec, ["slug"], ask)
 
     def create_object(self, client: AuthentikClient, spec: ApplicationSpec) -> tuple[str, dict[str, Any]]:
         # adoption goes by the detail route: the ?slug= list filter is a stale per-user cache

@@ -20,6 +20,7 @@ from abc import abstractmethod
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
+import pulumi
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
@@ -33,10 +34,15 @@ from pulumi.dynamic import (
 from pulumi.output import Unknown
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from dezky_infra.authentik import sessions
+from dezky_infra.authentik import sessions, versions
 from dezky_infra.authentik.adoption import ADOPT_EXISTING_KEY, Adoption
 from dezky_infra.authentik.connection import CONFIG_KEYS, CONFIG_NAMESPACE, ConnectionSettings
-from dezky_infra.authentik.errors import AuthentikAuthError, AuthentikConfigError
+from dezky_infra.authentik.errors import (
+    AuthentikAuthError,
+    AuthentikConfigError,
+    AuthentikFieldError,
+    AuthentikUnavailableError,
+)
 
 if TYPE_CHECKING:  # the client (and httpx) load with the first connection: the program never needs them
     from dezky_infra.authentik.client import AuthentikClient
@@ -46,6 +52,8 @@ if TYPE_CHECKING:  # the client (and httpx) load with the first connection: the 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 T = TypeVar("T")
+PREVIEW_PATIENCE_SECONDS = 5.0
+"""How long a preview waits for authentik before it reports what it could not check."""
 AUTH_SWITCHES = 3
 """Token, then the session, then the token again (made meanwhile), then a new session at the most."""
 
@@ -71,6 +79,12 @@ class ResourceSpec(BaseModel):
     def inputs(self) -> dict[str, Any]:
         """The normalised inputs as plain JSON values (what state and diffs show)."""
         return self.model_dump(mode="json")
+
+    @classmethod
+    def upgrade(cls, props: Mapping[str, Any]) -> dict[str, Any]:
+        """State an earlier release of this resource wrote, in today's input names (a spec whose
+        inputs were renamed overrides this; state is only ever read through it)."""
+        return dict(props)
 
 
 class AdoptableSpec(ResourceSpec):
@@ -122,8 +136,12 @@ class AuthentikResourceProvider(ResourceProvider, Generic[SpecT]):
 
     kind: ClassVar[str]
     """The resource type as users see it in messages (``OAuth2Provider``)."""
+    label_field: ClassVar[str] = "name"
+    """The input that names the object in messages (``name``, ``domain``)."""
 
     _settings: ConnectionSettings | None = None
+    _unreachable: str | None = None
+    """Why authentik could not be reached during this process's previews (set at run time only)."""
     _config_error: AuthentikConfigError | None = None
     _adopt_existing: bool = True
 
@@ -161,6 +179,11 @@ class AuthentikResourceProvider(ResourceProvider, Generic[SpecT]):
         from dezky_infra.authentik.client import AuthentikClient  # noqa: PLC0415 (see TYPE_CHECKING above)
 
         return AuthentikClient(settings)
+
+    def server(self, client: AuthentikClient) -> versions.Server:
+        """The authentik behind ``client`` and its dialect (learned once per process; an untested
+        release is warned about once, an unsupported one raises ``UnsupportedVersion``)."""
+        return versions.learn(client, pulumi.log.warn)
 
     def run(
         self, action: Callable[[AuthentikClient], T], *, retry_deadline_seconds: float | None = None
@@ -206,16 +229,51 @@ class AuthentikResourceProvider(ResourceProvider, Generic[SpecT]):
         if failures:
             return CheckResult(news, failures)
         if not unknown:
-            failures = self.verify_references(_olds, spec)  # type: ignore[arg-type]
+            failures = self.verify_references(self.spec_type.upgrade(_olds), spec)  # type: ignore[arg-type]
         return CheckResult({**spec.inputs(), **unknown}, failures)
 
     def verify_references(self, olds: Mapping[str, Any], spec: SpecT) -> list[CheckFailure]:
-        """Check, at preview, the names this resource gives of other authentik objects.
-
-        Resources that refer to flows, keypairs or scopes by name override this; the default has
-        nothing to verify.
-        """
+        """Check at preview what only authentik can tell (names of other objects, what its release
+        can hold); ``ask_at_preview`` asks it. The default has nothing to ask."""
         return []
+
+    def ask_at_preview(
+        self,
+        spec: SpecT,
+        fields: list[str],
+        question: Callable[[AuthentikClient], list[CheckFailure]],
+    ) -> list[CheckFailure]:
+        """Ask authentik ``question`` about ``fields`` of ``spec`` during a check.
+
+        authentik's release is learned first, so one that is too old fails the preview in one line. A
+        field error (a name that names nothing) fails that field, refused credentials fail the
+        resource; when authentik cannot be reached the preview only warns (once per process: later
+        resources do not wait again) and the apply checks for real.
+        """
+        if self._unreachable is not None:
+            self._warn_unverified(spec, fields, self._unreachable)
+            return []
+
+        def ask(client: AuthentikClient) -> list[CheckFailure]:
+            self.server(client)
+            return question(client)
+
+        try:
+            return self.run(ask, retry_deadline_seconds=PREVIEW_PATIENCE_SECONDS)
+        except AuthentikFieldError as exc:
+            return [CheckFailure(exc.field, str(exc))]
+        except (AuthentikAuthError, versions.UnsupportedVersion) as exc:
+            return [CheckFailure("", str(exc))]
+        except (AuthentikUnavailableError, AuthentikConfigError) as exc:
+            self._unreachable = str(exc)
+            self._warn_unverified(spec, fields, self._unreachable)
+        return []
+
+    def _warn_unverified(self, spec: SpecT, fields: list[str], reason: str) -> None:
+        pulumi.log.warn(
+            f"{self.kind} `{getattr(spec, self.label_field)}`: could not verify {', '.join(fields)} against "
+            f"authentik ({reason}); they will be checked when the change is applied"
+        )
 
     def _with_defaults(self, news: dict[str, Any]) -> dict[str, Any]:
         """``news`` plus defaults of absent optional fields (when some inputs are still unknown)."""
@@ -228,6 +286,7 @@ class AuthentikResourceProvider(ResourceProvider, Generic[SpecT]):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Exactly the inputs whose normalised value changed; replacement where authentik needs it."""
+        olds = self.spec_type.upgrade(olds)
         server_chosen = self.spec_type.server_chosen
         changed = [
             name
@@ -257,6 +316,7 @@ class AuthentikResourceProvider(ResourceProvider, Generic[SpecT]):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Read the live object for refresh/import; an empty id tells the engine it is gone."""
+        props = self.spec_type.upgrade(props)
         found = self.run(lambda client: self.read_object(client, id_, props))
         if found is None:
             return ReadResult(None, {})
@@ -267,12 +327,14 @@ class AuthentikResourceProvider(ResourceProvider, Generic[SpecT]):
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Converge the live object to the new inputs in place."""
+        olds = self.spec_type.upgrade(olds)
         spec = self.parse(news)
         outs = self.run(lambda client: self.update_object(client, id_, olds, spec))
         return UpdateResult({**spec.inputs(), **outs})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Delete the object; one that is already gone is fine."""
+        props = self.spec_type.upgrade(props)
         self.run(lambda client: self.delete_object(client, id_, props))
 
     def object_id(self, outs: Mapping[str, Any], current: str) -> str:

@@ -20,6 +20,14 @@ class AuthentikConfigError(AuthentikError):
     """The connection settings are unusable (bad URL, missing CA bundle, ...)."""
 
 
+class AuthentikFieldError(AuthentikError):
+    """An input names something authentik does not have or cannot hold; ``field`` is that input."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"field `{field}`: {message}")
+
+
 class AuthentikUnavailableError(AuthentikError):
     """authentik could not be reached, or kept answering 'not ready', until the deadline passed."""
 

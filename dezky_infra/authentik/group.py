@@ -4,21 +4,29 @@ Group names are unique across authentik (transcript 17), which makes the name th
 adoption. A PATCH of ``attributes`` replaces the whole object, so the declared attributes are the
 complete truth: drift in any key shows up on refresh and is put back by the next ``up``.
 
+A group's parents are a set of group pks. authentik 2025.12 and later hold several (``parents``);
+earlier releases hold one (``parent``), so there a second parent fails the preview. Which field the
+body and the read use is the dialect's (``versions.Dialect.group_parents``): a ``parent`` sent to 2026.2
+is silently ignored (2026.2 transcript 17), which is how a parent used to get lost.
+
 The module reads top down: the inputs (``GroupSpec``), the pure mapping to authentik's body and back,
 the CRUD, and the resource users declare.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pulumi
-from pydantic import Field
+from pulumi.dynamic import CheckFailure
+from pydantic import Field, field_validator
 
 from dezky_infra.authentik.adoption import create_or_adopt, find_by
 from dezky_infra.authentik.declaration import UNSET, AuthentikResource, Unset
 from dezky_infra.authentik.dynamic_base import AdoptableSpec, AuthentikObjectProvider, ResourceSpec
+from dezky_infra.authentik.errors import AuthentikValidationError
+from dezky_infra.authentik.versions import Dialect, Server
 
 if TYPE_CHECKING:  # the client (and httpx) load only when a connection is made, not to declare resources
     from dezky_infra.authentik.client import AuthentikClient
@@ -29,24 +37,58 @@ class GroupSpec(AdoptableSpec):
 
     name: str = Field(min_length=1)
     attributes: dict[str, Any] = Field(default_factory=dict)
-    parent: str | None = None
-    """pk (UUID) of the parent group, usually another ``Group``'s ``pk`` output."""
+    parents: list[str] = Field(default_factory=list)
+    """pks (UUIDs) of the parent groups, usually other ``Group``s' ``pk`` outputs; a set (order is
+    not a change). authentik before 2025.12 holds at most one."""
     is_superuser: bool = False
 
+    @field_validator("parents")
+    @classmethod
+    def _parents_as_set(cls, value: list[str]) -> list[str]:
+        return sorted(set(value))
 
-def body(spec: GroupSpec) -> dict[str, Any]:
-    """The API body for ``spec``."""
+    @classmethod
+    def upgrade(cls, props: Mapping[str, Any]) -> dict[str, Any]:
+        """State of dezky-infra 0.1, which had one ``parent`` (a pk or None), as ``parents``."""
+        upgraded = dict(props)
+        if "parent" in upgraded and "parents" not in upgraded:
+            parent = upgraded.pop("parent")
+            upgraded["parents"] = [parent] if parent else []
+        return upgraded
+
+
+def too_many_parents(spec: GroupSpec, server: Server) -> str | None:
+    """Why ``server`` cannot hold ``spec``'s parents (several on a release that holds one), or None."""
+    if server.dialect.group_parents == "parents" or len(spec.parents) <= 1:
+        return None
+    return (
+        f"{server.name} holds one parent per group, {len(spec.parents)} are given "
+        "(authentik 2025.12 and later hold several)"
+    )
+
+
+def body(spec: GroupSpec, dialect: Dialect) -> dict[str, Any]:
+    """The API body for ``spec``, its parents as ``dialect`` spells them."""
+    one_parent = spec.parents[0] if spec.parents else None
+    parents: Any = spec.parents if dialect.group_parents == "parents" else one_parent
     return {
         "name": spec.name,
         "attributes": spec.attributes,
-        "parent": spec.parent,
+        dialect.group_parents: parents,
         "is_superuser": spec.is_superuser,
     }
 
 
-def declared(live: Mapping[str, Any]) -> dict[str, Any]:
+def declared(live: Mapping[str, Any], dialect: Dialect) -> dict[str, Any]:
     """The inputs that declare the group authentik holds (``body``'s inverse)."""
-    return {key: live[key] for key in ("name", "attributes", "parent", "is_superuser")}
+    held = live[dialect.group_parents]
+    parents = held if dialect.group_parents == "parents" else [held] if held else []
+    return {
+        "name": live["name"],
+        "attributes": live["attributes"],
+        "parents": sorted(str(pk) for pk in parents),
+        "is_superuser": live["is_superuser"],
+    }
 
 
 def outputs(live: Mapping[str, Any]) -> dict[str, Any]:
@@ -61,22 +103,42 @@ class GroupProvider(AuthentikObjectProvider[GroupSpec]):
     kind: ClassVar[str] = "Group"
     path: ClassVar[str] = "core/groups/"
 
+    def verify_references(self, olds: Mapping[str, Any], spec: GroupSpec) -> list[CheckFailure]:
+        """Several parents need a release that holds them: asked only when several are given."""
+        if len(spec.parents) <= 1:
+            return []
+
+        def ask(client: AuthentikClient) -> list[CheckFailure]:
+            problem = too_many_parents(spec, self.server(client))
+            return [CheckFailure("parents", problem)] if problem else []
+
+        return self.ask_at_preview(spec, ["parents"], ask)
+
+    def dialect(self, client: AuthentikClient, spec: GroupSpec) -> Dialect:
+        """The dialect to write ``spec`` in; raises (naming ``parents``) what it cannot hold."""
+        server = self.server(client)
+        problem = too_many_parents(spec, server)
+        if problem is not None:
+            raise AuthentikValidationError("POST", f"/api/v3/{self.path}", {"parents": [problem]})
+        return server.dialect
+
     def create_object(self, client: AuthentikClient, spec: GroupSpec) -> tuple[str, dict[str, Any]]:
         adoption = self.adoption(spec, "name")
+        sent = body(spec, self.dialect(client, spec))
         live = create_or_adopt(
-            client, self.path, body(spec), adoption, lambda: find_by(client, self.path, "name", spec.name)
+            client, self.path, sent, adoption, lambda: find_by(client, self.path, "name", spec.name)
         )
         return str(live["pk"]), outputs(live)
 
     def from_live(
         self, client: AuthentikClient, live: Mapping[str, Any], props: Mapping[str, Any]
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        return declared(live), outputs(live)
+        return declared(live, self.server(client).dialect), outputs(live)
 
     def update_object(
         self, client: AuthentikClient, id_: str, olds: Mapping[str, Any], spec: GroupSpec
     ) -> dict[str, Any]:
-        return outputs(client.patch(self.detail(id_), body(spec)))
+        return outputs(client.patch(self.detail(id_), body(spec, self.dialect(client, spec))))
 
 
 class Group(AuthentikResource, module="authentik", name="Group"):
@@ -91,7 +153,7 @@ class Group(AuthentikResource, module="authentik", name="Group"):
         *,
         name: pulumi.Input[str],
         attributes: pulumi.Input[Mapping[str, Any]] | Unset = UNSET,
-        parent: pulumi.Input[str] | None | Unset = UNSET,
+        parents: pulumi.Input[Sequence[pulumi.Input[str]]] | Unset = UNSET,
         is_superuser: pulumi.Input[bool] | Unset = UNSET,
         adopt: pulumi.Input[bool] | Unset = UNSET,
         opts: pulumi.ResourceOptions | None = None,

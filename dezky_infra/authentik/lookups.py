@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from dezky_infra.authentik.errors import AuthentikError
+from dezky_infra.authentik.errors import AuthentikFieldError
 
 if TYPE_CHECKING:  # the client (and httpx) load only when a connection is made, not to declare resources
     from dezky_infra.authentik.client import AuthentikClient
@@ -46,12 +46,8 @@ def forget_reference_data() -> None:
         _reference_cache.clear()
 
 
-class AuthentikLookupError(AuthentikError):
+class AuthentikLookupError(AuthentikFieldError):
     """A name given in the program does not exist in authentik; ``field`` is the input that named it."""
-
-    def __init__(self, field: str, message: str) -> None:
-        self.field = field
-        super().__init__(f"field `{field}`: {message}")
 
 
 def _suggest(existing: Iterable[str], label: str = "authentik has") -> str:

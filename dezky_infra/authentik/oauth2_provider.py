@@ -159,7 +159,6 @@ class OAuth2ProviderProvider(ReferencingProvider[OAuth2ProviderSpec]):
     path: ClassVar[str] = "providers/oauth2/"
 
     references: ClassVar[tuple[str, ...]] = REFERENCE_FIELDS
-    label_field: ClassVar[str] = "name"
 
     def lookup(self, client: AuthentikClient, spec: OAuth2ProviderSpec, field: str) -> Any:
         """The pk(s) for one reference field of ``spec``."""

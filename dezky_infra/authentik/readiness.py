@@ -6,7 +6,8 @@ answers 502 in between. Every authentik resource depends on this one. Its create
 ``/-/health/ready/`` and then ``core/users/me/`` (with the token, or the bootstrap-password session on a
 fresh authentik) until both work or ``dezky:authentikRetryDeadlineSeconds`` passes (the one setting for
 how long to wait for authentik), and then fails with one line naming the URL, the setting and the last
-thing seen. It runs again only when its ``trigger`` (e.g. the container id) changes.
+thing seen. Then authentik's release is learned (``versions``): an untested one is warned about, one too
+old stops the run here. It runs again only when its ``trigger`` (e.g. the container id) changes.
 """
 
 from __future__ import annotations
@@ -95,6 +96,7 @@ class ReadinessProvider(AuthentikResourceProvider[ReadinessSpec]):
 
     def create_object(self, client: AuthentikClient, spec: ReadinessSpec) -> tuple[str, dict[str, Any]]:
         user = wait_until_ready(client, client.settings.retry_deadline_seconds)
+        self.server(client)  # its release, said first: an untested one warns, one too old stops here
         return f"authentik-ready-{spec.trigger or 'external'}", {"user": user}
 
     def read_object(

@@ -19,18 +19,13 @@ from abc import abstractmethod
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
-import pulumi
 from pulumi.dynamic import CheckFailure
 
-from dezky_infra.authentik import lookups
 from dezky_infra.authentik.dynamic_base import AuthentikObjectProvider, SpecT
-from dezky_infra.authentik.errors import AuthentikAuthError, AuthentikConfigError, AuthentikUnavailableError
 
 if TYPE_CHECKING:
     from dezky_infra.authentik.client import AuthentikClient
 
-PREVIEW_PATIENCE_SECONDS: Final = 5.0
-"""How long a preview waits for authentik before it reports the names as unverified."""
 IDS_OUTPUT: Final = "authentik_ids"
 """The output that keeps the pks the names resolved to at the last apply."""
 
@@ -40,11 +35,6 @@ class ReferencingProvider(AuthentikObjectProvider[SpecT]):
 
     references: ClassVar[tuple[str, ...]]
     """The input fields that name other objects."""
-    label_field: ClassVar[str]
-    """The input that names this object in messages (``name``, ``domain``)."""
-
-    _unreachable: str | None = None
-    """Why authentik could not be reached during this process's previews (set at run time only)."""
 
     @abstractmethod
     def lookup(self, client: AuthentikClient, spec: SpecT, field: str) -> Any:
@@ -54,28 +44,13 @@ class ReferencingProvider(AuthentikObjectProvider[SpecT]):
         changed = [field for field in self.references if olds.get(field) != getattr(spec, field)]
         if not changed:
             return []
-        if self._unreachable is not None:
-            self._warn_unverified(spec, changed, self._unreachable)
-            return []
-        try:
-            self.run(
-                lambda client: [self.lookup(client, spec, field) for field in changed],
-                retry_deadline_seconds=PREVIEW_PATIENCE_SECONDS,
-            )
-        except lookups.AuthentikLookupError as exc:
-            return [CheckFailure(exc.field, str(exc))]
-        except AuthentikAuthError as exc:  # the connection's credentials, not a field, are wrong
-            return [CheckFailure("", str(exc))]
-        except (AuthentikUnavailableError, AuthentikConfigError) as exc:
-            self._unreachable = str(exc)
-            self._warn_unverified(spec, changed, self._unreachable)
-        return []
 
-    def _warn_unverified(self, spec: SpecT, fields: list[str], reason: str) -> None:
-        pulumi.log.warn(
-            f"{self.kind} `{getattr(spec, self.label_field)}`: could not verify {', '.join(fields)} against "
-            f"authentik ({reason}); they will be looked up when the change is applied"
-        )
+        def look_up(client: AuthentikClient) -> list[CheckFailure]:
+            for field in changed:
+                self.lookup(client, spec, field)
+            return []
+
+        return self.ask_at_preview(spec, changed, look_up)
 
     def resolve(
         self, client: AuthentikClient, spec: SpecT, olds: Mapping[str, Any] | None = None

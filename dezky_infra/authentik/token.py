@@ -88,6 +88,7 @@ class ApiTokenProvider(AuthentikObjectProvider[ApiTokenSpec]):
 
     spec_type: ClassVar[type[ResourceSpec]] = ApiTokenSpec
     kind: ClassVar[str] = "ApiToken"
+    label_field: ClassVar[str] = "identifier"
     path: ClassVar[str] = "core/tokens/"
 
     def create_object(self, client: AuthentikClient, spec: ApiTokenSpec) -> tuple[str, dict[str, Any]]:

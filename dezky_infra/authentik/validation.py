@@ -10,18 +10,16 @@ import re
 from urllib.parse import urlsplit
 
 SLUG_PATTERN = re.compile(r"^[-a-zA-Z0-9_]+$")
-SLUG_MAX_LENGTH = 50
 # Application slugs that collide with authentik's OAuth2 endpoints under /application/o/.
 RESERVED_SLUGS = frozenset({"authorize", "token", "device", "userinfo", "introspect", "revoke"})
 DURATION_UNITS = frozenset({"weeks", "days", "hours", "minutes", "seconds", "milliseconds", "microseconds"})
 
 
 def check_slug(slug: str) -> str:
-    """An application slug authentik accepts: letters, digits, ``-`` and ``_``, at most 50, not reserved."""
+    """An application slug authentik accepts: letters, digits, ``-`` and ``_``, not reserved. (How long
+    it may be depends on authentik's release: ``versions.Dialect.slug_max_length``.)"""
     if not SLUG_PATTERN.match(slug):
         raise ValueError(f"slug {slug!r} may only contain letters, digits, '-' and '_' (e.g. 'dezky-portal')")
-    if len(slug) > SLUG_MAX_LENGTH:
-        raise ValueError(f"slug is {len(slug)} characters long; authentik allows at most {SLUG_MAX_LENGTH}")
     if slug in RESERVED_SLUGS:
         raise ValueError(f"slug {slug!r} is reserved by authentik's OAuth2 endpoints; choose another")
     return slug

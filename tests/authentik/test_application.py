@@ -90,3 +90,26 @@ def test_provider_bound_elsewhere_is_reported(fresh_authentik: AuthentikServer) 
     with pytest.raises(AuthentikValidationError) as raised:
         apps.create(app_inputs(pk, slug="second"))
     assert raised.value.fields == {"provider": ["Application with this provider already exists."]}
+
+
+def test_a_slug_over_50_fails_the_preview_only_where_authentik_limits_it(
+    fresh_authentik: AuthentikServer, admin: AuthentikClient
+) -> None:
+    """authentik before 2025.12 allows 50 characters, 2025.12 and later any length (2026.2 transcript 14):
+    the preview asks authentik's release instead of refusing what the newer one accepts."""
+    apps = configured(ApplicationProvider(), fresh_authentik)
+    news = {"name": "Long", "slug": "a" * 51, "public_url": "https://auth.dezky.local"}
+    failures = [(f.property, f.reason) for f in apps.check({}, news).failures]
+    if fresh_authentik.version.name == "2025.10":
+        assert failures == [
+            (
+                "slug",
+                "slug is 51 characters long; authentik 2025.10.4 allows at most 50 "
+                "(authentik 2025.12 and later have no limit)",
+            )
+        ]
+    else:
+        assert failures == []
+        created = apps.create(apps.check({}, news).inputs)
+        assert admin.get(f"core/applications/{'a' * 51}/")["slug"] == created.id == "a" * 51
+    assert [c for c in fresh_authentik.calls if c.is_write and c.path != "/api/v3/core/applications/"] == []

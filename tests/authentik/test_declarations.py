@@ -18,6 +18,7 @@ from dezky_infra.authentik.group import Group, GroupProvider, GroupSpec
 from dezky_infra.authentik.oauth2_provider import OAuth2Provider, OAuth2ProviderSpec
 from dezky_infra.authentik.readiness import AuthentikReady, ReadinessSpec
 from dezky_infra.authentik.token import ApiToken, ApiTokenSpec
+from dezky_infra.authentik.versions import DIALECTS
 
 # What authentik 2025.10 answers for each kind (the keys the mappings read; values as recorded).
 LIVE_GROUP = {
@@ -28,6 +29,8 @@ LIVE_GROUP = {
     "parent": None,
     "is_superuser": False,
 }
+# A group as 2025.12 and later answer it (2026.2 transcript 17).
+LIVE_GROUP_PARENTS = {**{k: v for k, v in LIVE_GROUP.items() if k != "parent"}, "parents": ["5d1e"]}
 LIVE_APPLICATION = {
     "pk": "7b1c",
     "name": "Dezky Portal",
@@ -72,14 +75,15 @@ BRAND_FLOWS = {"flow_authentication": "a", "flow_invalidation": "i", "flow_user_
 NAMES = {"authorization_flow": "f", "invalidation_flow": "i", "signing_key": "k", "scopes": ["openid"]}
 
 CASES: list[tuple[type[Resource], type[ResourceSpec], dict[str, Any]]] = [
-    (Group, GroupSpec, group.declared(LIVE_GROUP)),
+    (Group, GroupSpec, group.declared(LIVE_GROUP, DIALECTS[0])),
+    (Group, GroupSpec, group.declared(LIVE_GROUP_PARENTS, DIALECTS[-1])),
     (Application, ApplicationSpec, application.declared(LIVE_APPLICATION, "https://auth.dezky.local")),
     (ApiToken, ApiTokenSpec, token.declared(LIVE_TOKEN, "a-declared-key", "akadmin")),
     (OAuth2Provider, OAuth2ProviderSpec, oauth2_provider.declared(LIVE_PROVIDER, NAMES)),
     (AuthentikReady, ReadinessSpec, readiness.declared({"trigger": "t"})),
     (Brand, BrandSpec, brand.declared(LIVE_BRAND, BRAND_FLOWS)),
 ]
-IDS = [resource.__name__ for resource, _spec, _read in CASES]
+IDS = [f"{resource.__name__}-{index}" for index, (resource, _spec, _read) in enumerate(CASES)]
 
 
 def keyword_arguments(resource: type[Resource]) -> dict[str, inspect.Parameter]:

@@ -23,8 +23,8 @@ PORTAL_CALLBACK = "https://app.dezky.local/api/auth/callback"
 
 
 @pytest.fixture(scope="module")
-def target() -> Iterator[Target]:
-    yield from module_target(bootstrap_token=ADMIN, password=PASSWORD)
+def target(authentik_version: str) -> Iterator[Target]:
+    yield from module_target(bootstrap_token=ADMIN, password=PASSWORD, version=authentik_version)
 
 
 def test_up_adopts_objects_made_by_the_old_setup_guide(tmp_path: Path, target: Target) -> None:

@@ -24,8 +24,8 @@ ADMIN = "shared-authentik-admin-token-0a9b8c7d6e5f4a3b"
 
 
 @pytest.fixture(scope="module")
-def target() -> Iterator[Target]:
-    yield from module_target(bootstrap_token=ADMIN, password=PASSWORD)
+def target(authentik_version: str) -> Iterator[Target]:
+    yield from module_target(bootstrap_token=ADMIN, password=PASSWORD, version=authentik_version)
     # (module_target's clean-up ran; the local server's contract is checked by the last test below)
 
 

@@ -31,8 +31,8 @@ PORTAL_CALLBACK = "https://app.dezky.local/api/auth/callback"
 
 
 @pytest.fixture(scope="module")
-def target() -> Iterator[Target]:
-    yield from module_target(bootstrap_token=None, password=PASSWORD)
+def target(authentik_version: str) -> Iterator[Target]:
+    yield from module_target(bootstrap_token=None, password=PASSWORD, version=authentik_version)
 
 
 @pytest.fixture(scope="module")

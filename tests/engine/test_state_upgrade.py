@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import assert_contract_kept
 from tests.engine.harness import REPO, EngineProject, changes
 from tests.engine.stacks import configure_stack
-from tests.target import Target, module_target
+from tests.target import Target, module_target, target_versions
 
 PREVIOUS_RELEASE = "6885cf791707b44d803f88f67e0f6dabdc120684"
 """The last commit before the resources' fields were declared once (by their specs)."""
@@ -28,7 +28,7 @@ PASSWORD = "state-upgrade-akadmin-password-8e"
 
 @pytest.fixture(scope="module")
 def target() -> Iterator[Target]:
-    yield from module_target(bootstrap_token=None, password=PASSWORD)
+    yield from module_target(bootstrap_token=None, password=PASSWORD, version=target_versions()[0])
 
 
 def checkout(commit: str, into: Path) -> Path:

@@ -29,8 +29,8 @@ TENANTS = [{"slug": "acme", "display_name": "ACME"}, {"slug": "globex"}]
 
 
 @pytest.fixture(scope="module")
-def target() -> Iterator[Target]:
-    yield from module_target(bootstrap_token=None, password=PASSWORD)
+def target(authentik_version: str) -> Iterator[Target]:
+    yield from module_target(bootstrap_token=None, password=PASSWORD, version=authentik_version)
 
 
 @pytest.fixture(scope="module")

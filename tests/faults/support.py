@@ -294,9 +294,13 @@ def engine_project(
     return project
 
 
-def engine_server(**kwargs: Any) -> AuthentikServer:
-    """A fresh authentik without an API token (akadmin's bootstrap password only), listening."""
-    return AuthentikServer(bootstrap_token=None, akadmin_password=ENGINE_PASSWORD, **kwargs).start()
+def engine_server(version: str, **kwargs: Any) -> AuthentikServer:
+    """A fresh authentik of release ``version`` without an API token (akadmin's bootstrap password
+    only), listening."""
+    server = AuthentikServer(
+        bootstrap_token=None, akadmin_password=ENGINE_PASSWORD, version=version, **kwargs
+    )
+    return server.start()
 
 
 def engine_admin(server: AuthentikServer) -> AuthentikClient:

@@ -44,8 +44,8 @@ GROUPS_ROUTE = "/api/v3/core/groups/"
 
 
 @pytest.fixture(scope="module")
-def target() -> Iterator[Target]:
-    yield from module_target(bootstrap_token=None, password=ENGINE_PASSWORD)
+def target(authentik_version: str) -> Iterator[Target]:
+    yield from module_target(bootstrap_token=None, password=ENGINE_PASSWORD, version=authentik_version)
 
 
 def committed_group_creates(proxy: SubPathProxy) -> int:

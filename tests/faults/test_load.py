@@ -18,8 +18,10 @@ TENANTS = tuple(f"tenant{i:03d}" for i in range(200))
 APPLICATIONS = 50
 
 
-def test_two_hundred_groups_and_fifty_applications_under_a_five_percent_failure_rate(tmp_path: Path) -> None:
-    server = engine_server()
+def test_two_hundred_groups_and_fifty_applications_under_a_five_percent_failure_rate(
+    tmp_path: Path, authentik_version: str
+) -> None:
+    server = engine_server(authentik_version)
     try:
         project = engine_project(tmp_path, server, tenants=TENANTS, deadline_seconds=60, program=PROGRAM)
         project.set_object("loadApplications", APPLICATIONS)

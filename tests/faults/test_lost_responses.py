@@ -201,10 +201,10 @@ ROUTES = (
 )
 
 
-def test_engine_up_with_lost_responses_never_duplicates(tmp_path: Path) -> None:
+def test_engine_up_with_lost_responses_never_duplicates(tmp_path: Path, authentik_version: str) -> None:
     """One lost create response per kind: the up retries and adopts. Then a lost response with no retry
     time left fails that up, and the next up adopts the orphan."""
-    server = engine_server()
+    server = engine_server(authentik_version)
     try:
         project = engine_project(tmp_path, server)
         for route in ROUTES:

@@ -61,8 +61,8 @@ def run_env_command(
     )
 
 
-def test_no_secret_in_state_output_logs_errors_or_files(tmp_path: Path) -> None:
-    server = engine_server()
+def test_no_secret_in_state_output_logs_errors_or_files(tmp_path: Path, authentik_version: str) -> None:
+    server = engine_server(authentik_version)
     proxy = SubPathProxy(server.url, "/ak")
     try:
         project = engine_project(tmp_path, server, authentikUrl=proxy.url, deadline_seconds=2)
