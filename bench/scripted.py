@@ -29,6 +29,10 @@ from dezky_infra.authentik.oauth2_provider import (
     OAuth2ProviderSpec,
     ResolvedIds,
 )
+from dezky_infra.authentik.versions import DIALECTS
+
+GUIDE_DIALECT = DIALECTS[0]
+"""The guide was written for authentik 2025.10 (a group's one ``parent``), the release the bench serves."""
 
 ONE_SHOT = """\
 import sys, urllib.request, urllib.error
@@ -129,7 +133,7 @@ class ScriptedRoute:
         if not secret:
             raise RuntimeError(f"provider {tenant.provider_name} has no client secret")
         group_spec = GroupSpec(name=tenant.group_name, attributes=tenant.group_attributes)
-        self.call("POST", "core/groups/", group.body(group_spec))
+        self.call("POST", "core/groups/", group.body(group_spec, GUIDE_DIALECT))
 
     def run(self, tenants: list[Tenant]) -> ScriptedRun:
         """Make every tenant's objects in sequence; time it all."""
