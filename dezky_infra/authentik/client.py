@@ -35,7 +35,7 @@ from typing import Any, Final
 import httpx
 
 from dezky_infra.authentik.connect_via import ConnectVia
-from dezky_infra.authentik.connection import CONFIG_KEYS, CONFIG_NAMESPACE, ConnectionSettings
+from dezky_infra.authentik.connection import ConnectionSettings
 from dezky_infra.authentik.errors import (
     NO_CREDENTIALS_DETAIL,
     TOKEN_INVALID_DETAIL,
@@ -69,14 +69,14 @@ USER_AGENT: Final = "dezky-infra"
 _insecure_warned: set[str] = set()
 
 
-def _token_hint(detail: str) -> str:
+def _token_hint(detail: str, settings: ConnectionSettings) -> str:
     """What the user should do about a 403, from authentik's detail text."""
-    token_key = f"{CONFIG_NAMESPACE}:{CONFIG_KEYS['token']}"
-    password_key = f"{CONFIG_NAMESPACE}:{CONFIG_KEYS['bootstrap_password']}"
+    token_key = settings.name_of("token")
+    password_key = settings.name_of("bootstrap_password")
     if detail == TOKEN_INVALID_DETAIL:
         return (
             f"the API token in `{token_key}` is unknown to authentik or expired; set a valid one with "
-            f"`pulumi config set --secret {CONFIG_KEYS['token']} <key>`, or set `{password_key}` so "
+            f"`{settings.how_to_set('token', '<key>')}`, or set `{password_key}` so "
             "dezky-infra can create it on a fresh authentik"
         )
     if detail == NO_CREDENTIALS_DETAIL:
@@ -182,14 +182,13 @@ class AuthentikClient:
             if settings.url not in _insecure_warned:
                 _insecure_warned.add(settings.url)
                 LOG.warning(
-                    "TLS verification is OFF for authentik at %s (%s:%s=true): "
+                    "TLS verification is OFF for authentik at %s (%s=true): "
                     "anyone on the path can read the API token",
                     settings.url,
-                    CONFIG_NAMESPACE,
-                    CONFIG_KEYS["insecure_skip_tls_verify"],
+                    settings.name_of("insecure_skip_tls_verify"),
                 )
             return False
-        return _verifying_context(settings.ca_bundle)
+        return _verifying_context(settings.ca_bundle, settings.where("ca_bundle"))
 
     def tls_failure(self, exc: httpx.TransportError) -> AuthentikConfigError | None:
         """The config error for a certificate that does not verify (never worth a retry), else None.
@@ -204,8 +203,8 @@ class AuthentikClient:
         reason = verify_error.verify_message or verify_error.reason or "certificate verify failed"
         return AuthentikConfigError(
             f"authentik at {self.settings.url}: TLS certificate not trusted ({reason}); set "
-            f"`{CONFIG_NAMESPACE}:{CONFIG_KEYS['ca_bundle']}` to the PEM of the CA that signed it "
-            f"(e.g. mkcert's rootCA.pem), or `{CONFIG_NAMESPACE}:{CONFIG_KEYS['insecure_skip_tls_verify']}` "
+            f"`{self.settings.name_of('ca_bundle')}` to the PEM of the CA that signed it "
+            f"(e.g. mkcert's rootCA.pem), or `{self.settings.name_of('insecure_skip_tls_verify')}` "
             "to true to skip verification (unsafe)"
         )
 
@@ -296,7 +295,7 @@ class AuthentikClient:
                 raise AuthentikUnavailableError(
                     f"authentik at {self.settings.url} did not answer {method} /api/v3/{relative} within "
                     f"{self.settings.retry_deadline_seconds:g}s ({attempt} attempts; "
-                    f"`{CONFIG_NAMESPACE}:{CONFIG_KEYS['retry_deadline_seconds']}` sets how long to wait); "
+                    f"`{self.settings.name_of('retry_deadline_seconds')}` sets how long to wait); "
                     f"last seen: {last_seen}"
                 )
             delay = min(max(retry_after, backoff_seconds(attempt)), remaining)
@@ -330,7 +329,7 @@ class AuthentikClient:
             raise AuthentikValidationError(method, shown_path, fields)
         detail = _one_line(self.redact(str(body.get("detail", body)))) if isinstance(body, dict) else ""
         if status == 403:
-            raise AuthentikAuthError(method, shown_path, status, detail, _token_hint(detail))
+            raise AuthentikAuthError(method, shown_path, status, detail, _token_hint(detail, self.settings))
         if status == 404:
             if not is_json:
                 detail = (
@@ -342,8 +341,7 @@ class AuthentikClient:
         raise AuthentikApiError(method, shown_path, status, detail)
 
     def _url_hint(self) -> str:
-        key = f"{CONFIG_NAMESPACE}:{CONFIG_KEYS['url']}"
-        return f"`{key}` ({self.settings.url}) is not authentik's base URL"
+        return f"`{self.settings.name_of('url')}` ({self.settings.url}) is not authentik's base URL"
 
     # -- conveniences ----------------------------------------------------------------------------
     def get(self, path: str, params: Mapping[str, str | int | Iterable[str]] | None = None) -> Any:
@@ -390,8 +388,8 @@ class AuthentikClient:
 
 
 @functools.lru_cache(maxsize=8)
-def _verifying_context(ca_bundle: str | None) -> ssl.SSLContext:
-    """The system roots plus ``ca_bundle``, built once per process and bundle.
+def _verifying_context(ca_bundle: str | None, setting: str) -> ssl.SSLContext:
+    """The system roots plus ``ca_bundle`` (given as ``setting``), built once per process and bundle.
 
     Building a context reads the whole system CA store (~50 ms); the providers make a client per
     resource operation, so without this a 100-tenant refresh spent 15 s just loading certificates.
@@ -401,10 +399,9 @@ def _verifying_context(ca_bundle: str | None) -> ssl.SSLContext:
         try:
             context.load_verify_locations(cafile=ca_bundle)
         except (OSError, ssl.SSLError) as exc:
-            key = f"{CONFIG_NAMESPACE}:{CONFIG_KEYS['ca_bundle']}"
             reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
             raise AuthentikConfigError(
-                f"stack config `{key}`: cannot load CA bundle {ca_bundle!r} ({reason}); give the path "
+                f"{setting}: cannot load CA bundle {ca_bundle!r} ({reason}); give the path "
                 "of a PEM file with the CA certificate(s) that sign authentik's certificate"
             ) from None
     return context

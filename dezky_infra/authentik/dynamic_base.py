@@ -16,6 +16,7 @@ small methods against ``AuthentikClient``: create, read, update, delete. This ba
 
 from __future__ import annotations
 
+import os
 from abc import abstractmethod
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
@@ -36,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from dezky_infra.authentik import sessions, versions
 from dezky_infra.authentik.adoption import ADOPT_EXISTING_KEY, Adoption
-from dezky_infra.authentik.connection import CONFIG_KEYS, CONFIG_NAMESPACE, ConnectionSettings
+from dezky_infra.authentik.connection import CONFIG_KEYS, CONFIG_NAMESPACE, SETTING, ConnectionSettings
 from dezky_infra.authentik.errors import (
     AuthentikAuthError,
     AuthentikConfigError,
@@ -147,14 +148,16 @@ class AuthentikResourceProvider(ResourceProvider, Generic[SpecT]):
 
     # -- connection ------------------------------------------------------------------------------
     def configure(self, req: ConfigureRequest) -> None:
-        """Read the connection settings from stack config (called once in the provider process).
+        """Read the connection settings from stack config, each missing one from the environment
+        (``connection.SETTINGS``; called once in the provider process).
 
         A bad setting is kept and raised by the first call that needs a connection, so it is reported
         against a resource instead of crashing the provider process.
         """
         keys = [f"{CONFIG_NAMESPACE}:{key}" for key in CONFIG_KEYS.values()]
+        config = {key: req.config.get(key) for key in keys}
         try:
-            self._settings = ConnectionSettings.from_stack_config({key: req.config.get(key) for key in keys})
+            self._settings = ConnectionSettings.from_stack_config(config, os.environ)
         except AuthentikConfigError as exc:
             self._config_error = exc
         adopt_existing = req.config.get(f"{CONFIG_NAMESPACE}:{ADOPT_EXISTING_KEY}")
@@ -168,9 +171,11 @@ class AuthentikResourceProvider(ResourceProvider, Generic[SpecT]):
         if self._config_error is not None:
             raise self._config_error
         if self._settings is None:
+            url = SETTING["url"]
             raise AuthentikConfigError(
-                f"the authentik connection is not configured: set `{CONFIG_NAMESPACE}:{CONFIG_KEYS['url']}` "
-                "and the other authentik* keys in the stack config"
+                f"the authentik connection is not configured: set `{CONFIG_NAMESPACE}:{url.config_key}` "
+                f"and the other authentik* keys in the stack config, or `{url.env_var}` and the other "
+                "AUTHENTIK_* variables in the environment"
             )
         settings = self._settings
         if retry_deadline_seconds is not None:

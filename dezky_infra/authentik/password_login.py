@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
 
-from dezky_infra.authentik.connection import CONFIG_KEYS, CONFIG_NAMESPACE
 from dezky_infra.authentik.errors import AuthentikAuthError, AuthentikError, AuthentikUnavailableError
 
 if TYPE_CHECKING:  # the client (and httpx) load only when a connection is made, not to declare resources
@@ -37,7 +36,7 @@ def login_with_password(client: AuthentikClient, flow: str = AUTHENTICATION_FLOW
     """
     settings = client.settings
     if settings.bootstrap_password is None:
-        key = f"{CONFIG_NAMESPACE}:{CONFIG_KEYS['bootstrap_password']}"
+        key = settings.name_of("bootstrap_password")
         raise PasswordLoginError(f"cannot log in to authentik: `{key}` is not set")
     password = settings.bootstrap_password.get_secret_value()
     # authentik authenticates a Bearer header even on the anonymous executor: a refused token would 403.
@@ -62,7 +61,7 @@ def login_with_password(client: AuthentikClient, flow: str = AUTHENTICATION_FLOW
         component = challenge.get("component")
         if challenge.get("response_errors"):
             fields = ", ".join(sorted(challenge["response_errors"]))
-            key = f"{CONFIG_NAMESPACE}:{CONFIG_KEYS['bootstrap_password']}"
+            key = settings.name_of("bootstrap_password")
             raise AuthentikAuthError(
                 "POST",
                 f"/api/v3/{path}",

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import pulumi
 
 from dezky_infra.authentik import sessions
-from dezky_infra.authentik.connection import CONFIG_KEYS, CONFIG_NAMESPACE
 from dezky_infra.authentik.declaration import UNSET, AuthentikResource, Unset
 from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider, ResourceSpec
 from dezky_infra.authentik.errors import AuthentikAuthError, AuthentikError, AuthentikUnavailableError
@@ -66,7 +65,7 @@ def wait_until_ready(client: AuthentikClient, timeout_seconds: float, clock: Any
         if clock() >= deadline:
             raise AuthentikUnavailableError(
                 f"authentik at {client.settings.url} was not ready within {timeout_seconds:g}s "
-                f"(`{CONFIG_NAMESPACE}:{CONFIG_KEYS['retry_deadline_seconds']}` sets how long to wait); "
+                f"(`{client.settings.name_of('retry_deadline_seconds')}` sets how long to wait); "
                 f"last seen: {last_seen}"
             )
         time.sleep(min(2.0, max(0.0, deadline - clock())))

@@ -22,12 +22,12 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from dezky_infra.authentik.connection import CONFIG_KEYS, CONFIG_NAMESPACE
 from dezky_infra.authentik.errors import AuthentikAuthError
 from dezky_infra.authentik.password_login import log_out, login_with_password
 
 if TYPE_CHECKING:
     from dezky_infra.authentik.client import AuthentikClient
+    from dezky_infra.authentik.connection import ConnectionSettings
 
 _lock = threading.Lock()
 _cookies: dict[str, dict[str, str]] = {}
@@ -41,7 +41,12 @@ logins: dict[str, int] = {}
 class CredentialsRefused(AuthentikAuthError):
     """authentik refused the API token and the bootstrap password: the connection, not a field, is wrong."""
 
-    def __init__(self, token_refused: AuthentikAuthError, password_refused: AuthentikAuthError) -> None:
+    def __init__(
+        self,
+        token_refused: AuthentikAuthError,
+        password_refused: AuthentikAuthError,
+        settings: ConnectionSettings,
+    ) -> None:
         super().__init__(
             password_refused.method,
             password_refused.path,
@@ -49,12 +54,12 @@ class CredentialsRefused(AuthentikAuthError):
             password_refused.detail,
             password_refused.hint,
         )
-        token_key = f"{CONFIG_NAMESPACE}:{CONFIG_KEYS['token']}"
-        password_key = f"{CONFIG_NAMESPACE}:{CONFIG_KEYS['bootstrap_password']}"
+        token_key = settings.name_of("token")
+        password_key = settings.name_of("bootstrap_password")
         self.args = (
             f"authentik refused both credentials: the API token in `{token_key}` ({token_refused.detail}) "
             f"and the password in `{password_key}` ({password_refused.detail}); set a token authentik "
-            f"knows (`pulumi config set --secret {CONFIG_KEYS['token']} <key>`), or on a fresh authentik "
+            f"knows (`{settings.how_to_set('token', '<key>')}`), or on a fresh authentik "
             "the password it was first started with (it applies AUTHENTIK_BOOTSTRAP_PASSWORD only on the "
             "first start with an empty database)",
         )
@@ -77,13 +82,13 @@ def join(client: AuthentikClient, token_refused: AuthentikAuthError) -> None:
     root = client.settings.api_root
     with _lock:
         if root in _refused:
-            raise CredentialsRefused(token_refused, _refused[root])
+            raise CredentialsRefused(token_refused, _refused[root], client.settings)
         if root not in _cookies:
             try:
                 _log_in(client)
             except AuthentikAuthError as password_refused:
                 _refused[root] = password_refused
-                raise CredentialsRefused(token_refused, password_refused) from None
+                raise CredentialsRefused(token_refused, password_refused, client.settings) from None
             return
         _use(client, _cookies[root])
 
