@@ -10,6 +10,7 @@ from dezky_infra.authentik.application import Application
 from dezky_infra.authentik.brand import Brand
 from dezky_infra.authentik.group import Group
 from dezky_infra.authentik.oauth2_provider import OAuth2Provider
+from dezky_infra.authentik.readiness import AuthentikReady
 from dezky_infra.authentik.token import ApiToken
 
-__all__ = ["ApiToken", "Application", "Brand", "Group", "OAuth2Provider"]
+__all__ = ["ApiToken", "Application", "AuthentikReady", "Brand", "Group", "OAuth2Provider"]

@@ -35,11 +35,19 @@ class ApplicationSpec(AdoptableSpec):
     replace_on: ClassVar[frozenset[str]] = frozenset({"slug"})
 
     name: str = Field(min_length=1)
+    """The name users see in authentik's app library (need not be unique)."""
     slug: str
+    """The application's id in URLs, and so in the OIDC issuer: letters, digits, ``-`` and ``_``; at most
+    50 characters on authentik before 2025.12. Its natural key: a change replaces the application."""
     provider: int | None = None
+    """pk of the provider it is bound to, usually an ``OAuth2Provider``'s ``pk`` output (one application
+    per provider)."""
     launch_url: str | None = None
+    """Where the app library opens the application (an absolute http(s) URL)."""
     policy_engine_mode: Literal["any", "all"] = "any"
+    """Whether any or all bound policies must pass for a user to get access."""
     group: str = ""
+    """The group the app library lists the application under."""
     public_url: str
     """authentik's public base URL (``https://auth.dezky.local``): the issuer is built from it."""
 
@@ -145,13 +153,16 @@ class ApplicationProvider(AuthentikObjectProvider[ApplicationSpec]):
         return outputs(client.patch(self.detail(id_), body(spec)), spec)
 
 
-class Application(AuthentikResource, module="authentik", name="Application"):
+class Application(AuthentikResource, name="Application", provider=ApplicationProvider):
     """An authentik application. Outputs ``pk`` and ``issuer`` (``<public_url>/application/o/<slug>/``);
     inputs as ``ApplicationSpec`` declares them."""
 
     pk: pulumi.Output[str]
+    """authentik's pk of the application (a UUID)."""
     issuer: pulumi.Output[str]
+    """The OIDC issuer of its provider: ``<public_url>/application/o/<slug>/``."""
     slug: pulumi.Output[str]
+    """The slug, as an output (for resources that depend on the application)."""
 
     def __init__(
         self,
@@ -167,4 +178,4 @@ class Application(AuthentikResource, module="authentik", name="Application"):
         adopt: pulumi.Input[bool] | Unset = UNSET,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(ApplicationProvider(), resource_name, locals(), opts)
+        super().__init__(resource_name, locals(), opts)

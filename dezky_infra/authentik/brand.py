@@ -55,8 +55,11 @@ class BrandSpec(AdoptableSpec):
     flow_authentication: str | None = Field(default="default-authentication-flow", min_length=1)
     """The login flow by slug; ``None`` leaves it unset (authentik then takes the first of its kind)."""
     flow_invalidation: str | None = Field(default="default-invalidation-flow", min_length=1)
+    """The logout flow by slug; ``None`` leaves it unset."""
     flow_user_settings: str | None = Field(default="default-user-settings-flow", min_length=1)
+    """The flow users change their settings with, by slug; ``None`` leaves it unset."""
     attributes: dict[str, Any] = Field(default_factory=dict)
+    """Free-form attributes (``settings.locale`` sets the brand's language); replaced as a whole."""
 
     @field_validator("domain")
     @classmethod
@@ -129,12 +132,14 @@ class BrandProvider(ReferencingProvider[BrandSpec]):
         return outputs(client.patch(self.detail(id_), body(spec, ids)), ids)
 
 
-class Brand(AuthentikResource, module="authentik", name="Brand"):
+class Brand(AuthentikResource, name="Brand", provider=BrandProvider):
     """An authentik brand on ``domain``. Outputs ``brand_uuid`` and ``authentik_ids`` (the flow pks);
     inputs as ``BrandSpec`` declares them."""
 
     brand_uuid: pulumi.Output[str]
+    """authentik's pk of the brand (the resource id)."""
     authentik_ids: pulumi.Output[dict[str, str | None]]
+    """The flow pks the slugs resolved to at the last apply (a refresh compares them)."""
 
     def __init__(
         self,
@@ -150,4 +155,4 @@ class Brand(AuthentikResource, module="authentik", name="Brand"):
         adopt: pulumi.Input[bool] | Unset = UNSET,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(BrandProvider(), resource_name, locals(), opts)
+        super().__init__(resource_name, locals(), opts)

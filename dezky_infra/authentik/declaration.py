@@ -16,7 +16,7 @@ from __future__ import annotations
 import inspect
 import typing
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import pulumi
 from pulumi.dynamic import Resource
@@ -38,16 +38,32 @@ _NOT_INPUTS: Final = frozenset({"self", "resource_name", "opts", "__class__"})
 
 
 class AuthentikResource(Resource):
-    """Base of the authentik resources: registers a spec's worth of arguments and the annotated outputs."""
+    """Base of the authentik resources: registers a spec's worth of arguments and the annotated outputs.
+
+    A subclass names its type and provider once, ``class Group(AuthentikResource, name="Group",
+    provider=GroupProvider)``: the Pulumi type is ``pulumi-python:dynamic/authentik:<name>``.
+    """
+
+    provider_type: ClassVar[type[AuthentikResourceProvider[Any]]]
+    """The dynamic provider that implements this resource (its ``spec_type`` declares the inputs)."""
+    type_token: ClassVar[str]
+    """The resource's Pulumi type, as state and previews show it."""
+
+    def __init_subclass__(
+        cls, *, name: str, provider: type[AuthentikResourceProvider[Any]], **kwargs: Any
+    ) -> None:
+        super().__init_subclass__(module="authentik", name=name, **kwargs)
+        cls.provider_type = provider
+        cls.type_token = f"pulumi-python:dynamic/authentik:{name}"
 
     def __init__(
         self,
-        provider: AuthentikResourceProvider[Any],
         resource_name: str,
         arguments: Mapping[str, Any],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """``arguments`` is the subclass's ``locals()``: its keyword arguments, ``self`` and ``opts``."""
+        provider = self.provider_type()
         spec = provider.spec_type
         given = {name: value for name, value in arguments.items() if name not in _NOT_INPUTS}
         unknown = sorted(set(given) - set(spec.model_fields))

@@ -62,7 +62,10 @@ AUTH_SWITCHES = 3
 class ResourceSpec(BaseModel):
     """The declared inputs of one resource. Subclasses add fields and say how to compare them."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True, defer_build=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", validate_default=True, defer_build=True, use_attribute_docstrings=True
+    )
+    """Each field's docstring is its description: the reference pages (``docs/resources/``) show it."""
 
     replace_on: ClassVar[frozenset[str]] = frozenset()
     """Fields authentik cannot change in place: a change replaces the object."""
@@ -94,7 +97,8 @@ class AdoptableSpec(ResourceSpec):
     create_only: ClassVar[frozenset[str]] = frozenset({"adopt"})
 
     adopt: bool = False
-    """Take over an existing object with this natural key even when ``dezky:adoptExisting`` is false."""
+    """Take over an existing object with the same natural key even when the stack config says
+    ``dezky:adoptExisting: false`` (the explicit form of an import; only read on create)."""
 
 
 SpecT = TypeVar("SpecT", bound=ResourceSpec)

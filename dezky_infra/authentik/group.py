@@ -36,11 +36,14 @@ class GroupSpec(AdoptableSpec):
     """Inputs of a group."""
 
     name: str = Field(min_length=1)
+    """The group's name, unique in authentik: its natural key."""
     attributes: dict[str, Any] = Field(default_factory=dict)
+    """Free-form attributes; replaced as a whole, so drift in any key shows on refresh."""
     parents: list[str] = Field(default_factory=list)
     """pks (UUIDs) of the parent groups, usually other ``Group``s' ``pk`` outputs; a set (order is
     not a change). authentik before 2025.12 holds at most one."""
     is_superuser: bool = False
+    """Members become authentik superusers."""
 
     @field_validator("parents")
     @classmethod
@@ -141,11 +144,13 @@ class GroupProvider(AuthentikObjectProvider[GroupSpec]):
         return outputs(client.patch(self.detail(id_), body(spec, self.dialect(client, spec))))
 
 
-class Group(AuthentikResource, module="authentik", name="Group"):
+class Group(AuthentikResource, name="Group", provider=GroupProvider):
     """An authentik group. Outputs ``pk`` (UUID) and ``num_pk``; inputs as ``GroupSpec`` declares them."""
 
     pk: pulumi.Output[str]
+    """authentik's pk of the group (a UUID): what another group's ``parents`` names."""
     num_pk: pulumi.Output[int]
+    """The group's numeric id (what some integrations, e.g. LDAP, show)."""
 
     def __init__(
         self,
@@ -158,4 +163,4 @@ class Group(AuthentikResource, module="authentik", name="Group"):
         adopt: pulumi.Input[bool] | Unset = UNSET,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(GroupProvider(), resource_name, locals(), opts)
+        super().__init__(resource_name, locals(), opts)

@@ -36,10 +36,12 @@ SubMode = Literal["hashed_user_id", "user_id", "user_uuid", "user_username", "us
 class RedirectUri(BaseModel):
     """One allowed redirect URI: an exact URL (``strict``) or a regular expression (``regex``)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True, use_attribute_docstrings=True)
 
     url: str
+    """The exact URL (``strict``: absolute, https except on a loopback host) or a regular expression."""
     matching_mode: Literal["strict", "regex"] = "strict"
+    """How authentik compares a request's redirect URI with ``url``."""
 
     @model_validator(mode="after")
     def _valid_for_mode(self) -> RedirectUri:
@@ -57,18 +59,31 @@ class OAuth2ProviderSpec(AdoptableSpec):
     secrets: ClassVar[frozenset[str]] = frozenset({"client_secret"})
 
     name: str = Field(min_length=1)
+    """The provider's name, unique in authentik: its natural key."""
     client_type: Literal["confidential", "public"] = "confidential"
+    """``public`` for a client that keeps no secret (a browser app using PKCE)."""
     client_id: str | None = Field(default=None, min_length=1, max_length=255)
+    """The OAuth2 client id; left out, authentik generates one (never shown as a change then)."""
     redirect_uris: list[RedirectUri] = Field(min_length=1)
+    """Where authentik may send users back with a code (at least one); a set: order is no change."""
     authorization_flow: str = Field(default=DEFAULT_AUTHORIZATION_FLOW, min_length=1)
+    """The flow that authorizes a login, by slug (looked up at apply time, checked at preview)."""
     invalidation_flow: str = Field(default=DEFAULT_INVALIDATION_FLOW, min_length=1)
+    """The flow that ends a session started through this provider, by slug."""
     signing_key: str | None = DEFAULT_SIGNING_KEY
+    """The certificate keypair that signs tokens, by name; ``None`` signs with the client secret (HS256)."""
     scopes: list[str] = Field(default_factory=lambda: list(DEFAULT_SCOPES))
+    """The scopes the client may ask for, by scope name (authentik's built-in mappings win); a set."""
     sub_mode: SubMode = "hashed_user_id"
+    """What the tokens' ``sub`` claim holds."""
     issuer_mode: Literal["global", "per_provider"] = "per_provider"
+    """``per_provider``: the issuer is the application's URL (``<public_url>/application/o/<slug>/``)."""
     access_code_validity: str = "minutes=1"
+    """How long an authorization code lives, in authentik's duration syntax (``minutes=1``)."""
     access_token_validity: str = "hours=1"
+    """How long an access token lives (``hours=1``)."""
     refresh_token_validity: str = "days=30"
+    """How long a refresh token lives (``days=30``)."""
 
     @field_validator("redirect_uris")
     @classmethod
@@ -215,14 +230,18 @@ class OAuth2ProviderProvider(ReferencingProvider[OAuth2ProviderSpec]):
         return outputs(client.patch(self.detail(id_), body(spec, ids)), ids)
 
 
-class OAuth2Provider(AuthentikResource, module="authentik", name="OAuth2Provider"):
+class OAuth2Provider(AuthentikResource, name="OAuth2Provider", provider=OAuth2ProviderProvider):
     """An authentik OAuth2/OpenID provider. Outputs ``pk``, ``client_id``, secret ``client_secret`` and
     ``authentik_ids`` (the pks its names resolved to); inputs as ``OAuth2ProviderSpec`` declares them."""
 
     pk: pulumi.Output[int]
+    """authentik's pk of the provider (an integer): what an ``Application``'s ``provider`` takes."""
     client_id: pulumi.Output[str]
+    """The OAuth2 client id (the given one, or the one authentik generated)."""
     client_secret: pulumi.Output[str]
+    """The OAuth2 client secret authentik generated (a public client gets one too, unused)."""
     authentik_ids: pulumi.Output[dict[str, Any]]
+    """The pks the flow, key and scope names resolved to at the last apply (a refresh compares them)."""
 
     def __init__(
         self,
@@ -244,4 +263,4 @@ class OAuth2Provider(AuthentikResource, module="authentik", name="OAuth2Provider
         adopt: pulumi.Input[bool] | Unset = UNSET,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(OAuth2ProviderProvider(), resource_name, locals(), opts)
+        super().__init__(resource_name, locals(), opts)

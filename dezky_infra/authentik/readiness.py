@@ -34,7 +34,7 @@ class ReadinessSpec(ResourceSpec):
     replace_on: ClassVar[frozenset[str]] = frozenset({"trigger"})
 
     trigger: str = ""
-    """Changes when authentik was (re)created, e.g. the server container's id."""
+    """Changes when authentik was (re)created, e.g. the server container's id: a change waits again."""
 
 
 def wait_until_ready(client: AuthentikClient, timeout_seconds: float, clock: Any = time.monotonic) -> str:
@@ -113,10 +113,11 @@ class ReadinessProvider(AuthentikResourceProvider[ReadinessSpec]):
         """Nothing to delete."""
 
 
-class AuthentikReady(AuthentikResource, module="authentik", name="Ready"):
+class AuthentikReady(AuthentikResource, name="Ready", provider=ReadinessProvider):
     """A step that completes once authentik serves authenticated API calls; outputs the ``user``."""
 
     user: pulumi.Output[str]
+    """The username the authenticated call answered for (akadmin, or the token's user)."""
 
     def __init__(
         self,
@@ -125,7 +126,7 @@ class AuthentikReady(AuthentikResource, module="authentik", name="Ready"):
         trigger: pulumi.Input[str] | Unset = UNSET,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(ReadinessProvider(), resource_name, locals(), opts)
+        super().__init__(resource_name, locals(), opts)
 
 
 __all__ = ["AuthentikError", "AuthentikReady", "wait_until_ready"]

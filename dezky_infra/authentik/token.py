@@ -6,6 +6,7 @@ This is the token platform-api (and dezky-infra itself) uses. authentik quirks i
 - ``expires`` moves on every write, so it is never an input or a diff;
 - the user cannot be changed, so a user change replaces the token; the identifier is the route key,
   so renaming it replaces too.
+
 On a fresh authentik the configured key is not valid yet: the base provider then logs in with akadmin's
 bootstrap password (session + CSRF) and this create makes the token. A refresh that finds the token
 gone or its key changed (a wiped database) reports it, and the next ``up`` restores it. The key is a
@@ -44,10 +45,15 @@ class ApiTokenSpec(AdoptableSpec):
     secrets: ClassVar[frozenset[str]] = frozenset({"key"})
 
     identifier: str = Field(min_length=1, pattern=r"^[-a-zA-Z0-9_.]+$")
+    """The token's id (letters, digits, ``-``, ``_``, ``.``): its natural key and API route."""
     key: str = Field(min_length=8, repr=False)
+    """The secret sent as ``Authorization: Bearer``, chosen by the program (at least 8 characters)."""
     user: str = Field(default="akadmin", min_length=1)
+    """The username the token acts for; authentik cannot move a token, so a change replaces it."""
     description: str = ""
+    """Shown in authentik's token list."""
     intent: Literal["api"] = "api"
+    """Always ``api``: a token for the API (not a recovery or app-password token)."""
     expiring: Literal[False] = False
     """Always false: without it authentik ends the token after 30 minutes (transcript 19)."""
 
@@ -134,14 +140,18 @@ class ApiTokenProvider(AuthentikObjectProvider[ApiTokenSpec]):
         return outputs(live)
 
 
-class ApiToken(AuthentikResource, module="authentik", name="ApiToken"):
+class ApiToken(AuthentikResource, name="ApiToken", provider=ApiTokenProvider):
     """A non-expiring authentik API token (intent ``api``) whose ``key`` the program chooses (secret);
     inputs as ``ApiTokenSpec`` declares them."""
 
     pk: pulumi.Output[str]
+    """authentik's pk of the token (a UUID)."""
     user_pk: pulumi.Output[int]
+    """The pk of the token's user."""
     key: pulumi.Output[str]
+    """The key, as an output (for resources that hand it on, e.g. a container's environment)."""
     identifier: pulumi.Output[str]
+    """The identifier, as an output."""
 
     def __init__(
         self,
@@ -156,4 +166,4 @@ class ApiToken(AuthentikResource, module="authentik", name="ApiToken"):
         adopt: pulumi.Input[bool] | Unset = UNSET,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(ApiTokenProvider(), resource_name, locals(), opts)
+        super().__init__(resource_name, locals(), opts)

@@ -14,7 +14,7 @@ from dezky_infra.authentik.application import Application, ApplicationSpec
 from dezky_infra.authentik.brand import Brand, BrandSpec
 from dezky_infra.authentik.declaration import UNSET, AuthentikResource
 from dezky_infra.authentik.dynamic_base import ResourceSpec
-from dezky_infra.authentik.group import Group, GroupProvider, GroupSpec
+from dezky_infra.authentik.group import Group, GroupSpec
 from dezky_infra.authentik.oauth2_provider import OAuth2Provider, OAuth2ProviderSpec
 from dezky_infra.authentik.readiness import AuthentikReady, ReadinessSpec
 from dezky_infra.authentik.token import ApiToken, ApiTokenSpec
@@ -114,4 +114,4 @@ def test_defaults_are_the_specs_alone(
 
 def test_an_argument_the_spec_lacks_is_refused() -> None:
     with pytest.raises(TypeError, match="bogus is not an input of GroupSpec"):
-        AuthentikResource.__init__(Group.__new__(Group), GroupProvider(), "g", {"name": "g", "bogus": 1})
+        AuthentikResource.__init__(Group.__new__(Group), "g", {"name": "g", "bogus": 1})
