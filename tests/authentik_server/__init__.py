@@ -1,9 +1,12 @@
-"""A local authentik-2025.10-compatible HTTP server for tests (see server.AuthentikServer).
+"""A local authentik-compatible HTTP server for tests (see server.AuthentikServer).
 
     from tests.authentik_server import AuthentikServer
     with AuthentikServer(bootstrap_token="tok", akadmin_password="pw") as srv:
         srv.url  # http://127.0.0.1:PORT
         srv.advance_clock(61)  # OIDC codes/tokens expire without sleeping (clock.py)
+
+    AuthentikServer(..., version="2026.2")  # behave as authentik 2026.2.2 (default "2025.10")
+    srv.version.name, srv.version.release  # "2026.2", "2026.2.2" (versions.py lists the differences)
 
 Besides the API it serves authentik's OIDC endpoints under /application/o/ (discovery, JWKS,
 authorize, token, userinfo, end-session) for the applications created through the API, with akadmin

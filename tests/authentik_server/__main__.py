@@ -1,6 +1,7 @@
 """Run the server standalone.
 
 python -m tests.authentik_server --port 9000 --bootstrap-token T --akadmin-password P
+    [--authentik-version 2026.2]   (default 2025.10)
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import signal
 import threading
 from types import FrameType
 
+from tests.authentik_server import versions
 from tests.authentik_server.server import AuthentikServer
 
 
@@ -21,12 +23,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--akadmin-password", default="akadmin", help="AUTHENTIK_BOOTSTRAP_PASSWORD")
     parser.add_argument("--tls-cert", default=None, help="serve HTTPS with this certificate (PEM)")
     parser.add_argument("--tls-key", default=None, help="private key for --tls-cert (PEM)")
+    parser.add_argument(
+        "--authentik-version",
+        choices=sorted(versions.VERSIONS),
+        default=versions.DEFAULT.name,
+        help="the authentik release to behave as (default %(default)s)",
+    )
     args = parser.parse_args(argv)
     if (args.tls_cert is None) != (args.tls_key is None):
         parser.error("--tls-cert and --tls-key go together")
     tls = (args.tls_cert, args.tls_key) if args.tls_cert else None
     server = AuthentikServer(
-        bootstrap_token=args.bootstrap_token, akadmin_password=args.akadmin_password, port=args.port, tls=tls
+        bootstrap_token=args.bootstrap_token,
+        akadmin_password=args.akadmin_password,
+        port=args.port,
+        tls=tls,
+        version=args.authentik_version,
     )
     done = threading.Event()
 

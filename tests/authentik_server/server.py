@@ -1,4 +1,4 @@
-"""AuthentikServer: a threaded HTTP(S) server on 127.0.0.1 that behaves like authentik 2025.10.
+"""AuthentikServer: a threaded HTTP(S) server on 127.0.0.1 that behaves like authentik 2025.10 or 2026.2.
 
 Real sockets, HTTP/1.1 keep-alive, optional TLS. stop() closes the listening socket and every open
 connection (clients then get "connection refused"); start() binds the same port again and keeps the
@@ -23,7 +23,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from tests.authentik_server import contract, seed
+from tests.authentik_server import contract, seed, versions
 from tests.authentik_server.auth import CSRF_COOKIE, DEVICE_COOKIE, SESSION_COOKIE
 from tests.authentik_server.faults import WRITE_METHODS, FaultReply, Faults
 from tests.authentik_server.routes import dispatch
@@ -204,6 +204,7 @@ class _Handler(BaseHTTPRequestHandler):
             body=body,
             secure=is_secure(self.headers, owner.tls is not None),
             client_ip=self.client_address[0],
+            version=owner.version,
         )
         response = owner._respond(request)
         if owner.faults.drop_after(self.command, path, response.status):
@@ -246,7 +247,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class AuthentikServer:
-    """A local authentik 2025.10 stand-in for tests (see the package docstring for the interface)."""
+    """A local authentik stand-in for tests (see the package docstring for the interface).
+
+    ``version`` picks the authentik release the instance plays for its whole life: "2025.10"
+    (authentik 2025.10.4, the default) or "2026.2" (authentik 2026.2.2); see versions.py.
+    """
 
     def __init__(
         self,
@@ -254,7 +259,10 @@ class AuthentikServer:
         akadmin_password: str = "akadmin",
         port: int = 0,
         tls: tuple[str, str] | None = None,
+        version: str = versions.DEFAULT.name,
     ) -> None:
+        self.version = versions.get(version)
+        """The authentik version this instance behaves as (``.name`` "2026.2", ``.release`` "2026.2.2")."""
         self.bootstrap_token = bootstrap_token
         self.akadmin_password = akadmin_password
         self.tls = tls

@@ -14,8 +14,9 @@ from urllib.parse import parse_qs
 
 from tests.authentik_server.drf import ApiError
 from tests.authentik_server.state import Brand, Session, User
+from tests.authentik_server.versions import DEFAULT, AuthentikVersion
 
-JSON_API = "application/json; charset=utf-8"  # DRF's renderer
+JSON_API = "application/json; charset=utf-8"  # DRF's renderer (the version decides: see dispatch)
 JSON_PLAIN = "application/json"  # Django JsonResponse (flow executor, OIDC discovery)
 HTML = "text/html; charset=utf-8"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -40,6 +41,7 @@ class Request:
     via_session: bool = False  # authenticated through the session cookie (CSRF applies)
     stale_session_cookie: bool = False  # send a deletion cookie (stale cookie, or a logout)
     client_ip: str = "127.0.0.1"
+    version: AuthentikVersion = DEFAULT  # the authentik version the server instance plays (versions.py)
     brand: Brand | None = None  # picked from the Host header by routes.dispatch (brands.py)
     issue_session_cookie: bool = False  # (re-)send authentik_session with the response
     issue_csrf_cookie: str | None = None  # a new authentik_csrf value to send

@@ -24,7 +24,7 @@ from tests.authentik_server.routes import (
 )
 from tests.authentik_server.routes.base import Access, Route
 from tests.authentik_server.state import Database
-from tests.authentik_server.web import HTML, Request, Response, error_response, html_not_found
+from tests.authentik_server.web import HTML, JSON_API, Request, Response, error_response, html_not_found
 
 ROUTES: tuple[Route, ...] = (
     *meta.ROUTES,
@@ -64,6 +64,8 @@ def dispatch(request: Request, db: Database) -> Response:
     """
     request.brand = for_host(db, request.headers.get("Host", ""))
     response = _run(request, db)
+    if response.content_type == JSON_API:  # DRF's JSON renderer: with or without a charset
+        response.content_type = request.version.api_json
     if response.payload is not None:
         response.payload = i18n.translate(response.payload, locale(request.brand))
     return response

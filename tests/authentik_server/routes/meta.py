@@ -1,4 +1,4 @@
-"""Health checks and the anonymous root config."""
+"""Health checks, the anonymous root config and admin/version."""
 
 from __future__ import annotations
 
@@ -17,8 +17,14 @@ def root_config(_request: Request, db: Database) -> Response:
     return ok(dict(db.config), "Config")
 
 
+def admin_version(request: Request, _db: Database) -> Response:
+    """GET /admin/version/ (IsAuthenticated): the running release identifies the server (32)."""
+    return ok(request.version.admin_version(), "Version")
+
+
 ROUTES = [
     route("GET", r"/-/health/live/", health, Access.PUBLIC),
     route("GET", r"/-/health/ready/", health, Access.PUBLIC),
     route("GET", r"/api/v3/root/config/", root_config, Access.ANONYMOUS),
+    route("GET", r"/api/v3/admin/version/", admin_version, Access.USER),
 ]
