@@ -210,6 +210,7 @@ def _field_errors(cls: type[BaseModel], name: str, value: Any, errors: list[Mapp
 
 
 def validate(
+    schema: contract.Contract,
     model_name: str,
     data: Any,
     rules: Mapping[str, FieldRules] | None = None,
@@ -218,14 +219,15 @@ def validate(
     """Validate a request body like a DRF serializer would; return the accepted (known) fields.
 
     ``model_name`` is the authentik_client request model (``XRequest`` for POST/PUT, ``PatchedXRequest``
-    for PATCH). Unknown and read-only keys are dropped, as DRF does.
+    for PATCH) of ``schema``, the contract of the version the server plays (``request.schema``).
+    Unknown and read-only keys are dropped, as DRF does.
     """
     if data is None:
         raise invalid({"non_field_errors": ["No data provided"]})
     if not isinstance(data, dict):
         message = f"Invalid data. Expected a dictionary, but got {drf_type(data)}."
         raise invalid({"non_field_errors": [message]})
-    cls = contract.model(model_name)
+    cls = schema.model(model_name)
     rules = rules or {}
     known = {k: _parsed(rules.get(k), v) for k, v in data.items() if k in cls.model_fields}
     by_field: dict[str, list[Mapping[str, Any]]] = {}

@@ -263,6 +263,8 @@ class AuthentikServer:
     ) -> None:
         self.version = versions.get(version)
         """The authentik version this instance behaves as (``.name`` "2026.2", ``.release`` "2026.2.2")."""
+        self.contract = contract.for_client(self.version.client)
+        """The authentik-client models every body is checked against (contract.py)."""
         self.bootstrap_token = bootstrap_token
         self.akadmin_password = akadmin_password
         self.tls = tls
@@ -421,7 +423,7 @@ class AuthentikServer:
             with self.db.lock:
                 response = dispatch(request, self.db)
             if response.model is not None:
-                contract.check_response(response.model, response.payload)
+                self.contract.check_response(response.model, response.payload)
         except contract.ContractViolation as exc:
             message = f"{request.method} {request.path}: {exc}"
             self.contract_violations.append(message)

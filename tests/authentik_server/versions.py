@@ -10,7 +10,10 @@ authentik-client to requirements-contracts.txt).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+SHARED = Path("/work/shared")
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,7 @@ class AuthentikVersion:
     name: str  # what AuthentikServer(version=...) and --authentik-version accept, e.g. "2026.2"
     release: str  # authentik's __version__ (admin/version/ version_current)
     client: str  # the authentik-client release whose models are this version's contract (contract.py)
+    transcripts: Path  # what was recorded from the real release (the evidence for every value below)
     api_json: str  # Content-Type of DRF's JSON answers (REST API)
     # admin/version/ besides version_current (update check disabled, no internet: 32-version-and-config)
     version_latest: str
@@ -41,6 +45,7 @@ V2025_10 = AuthentikVersion(
     name="2025.10",
     release="2025.10.4",
     client="2025.10.4",
+    transcripts=SHARED / "authentik-2025.10",
     api_json="application/json; charset=utf-8",  # 32 [0]-[4]
     version_latest="2025.10.4",  # 32 [0]: the default tenant echoes the running version (inverted check)
     version_latest_valid=True,
@@ -49,6 +54,7 @@ V2026_2 = AuthentikVersion(
     name="2026.2",
     release="2026.2.2",
     client="2026.2.2",
+    transcripts=SHARED / "authentik-2026.2",
     api_json="application/json",  # 32 [5]-[9], every REST answer of the 2026.2 capture
     version_latest="0.0.0",  # 32 [5]: the update check is disabled, the cache holds VERSION_NULL
     version_latest_valid=False,

@@ -117,7 +117,7 @@ def _get(request: Request, db: Database) -> Application:
 
 def create(request: Request, db: Database) -> Response:
     """POST core/applications/ (creating an application flushes every user's list cache)."""
-    data = drf.validate("ApplicationRequest", request.json(), _rules(db, None))
+    data = drf.validate(request.schema, "ApplicationRequest", request.json(), _rules(db, None))
     app = Application(pk=new_uuid(), fields={**DEFAULTS, **data})
     db.applications[app.pk] = app
     db.app_list_cache.clear()
@@ -133,7 +133,7 @@ def update(request: Request, db: Database) -> Response:
     """PUT/PATCH; the response's provider_obj still shows the pre-update application (as recorded)."""
     app = _get(request, db)
     model = "ApplicationRequest" if request.method == "PUT" else "PatchedApplicationRequest"
-    data = drf.validate(model, request.json(), _rules(db, app.pk))
+    data = drf.validate(request.schema, model, request.json(), _rules(db, app.pk))
     before = copy.deepcopy(app)
     app.fields.update(data)
     app.touch()

@@ -99,7 +99,9 @@ def _single_default(db: Database, current: str | None) -> Callable[[dict[str, An
 
 
 def _validated(request: Request, db: Database, model: str, current: str | None) -> dict[str, Any]:
-    return drf.validate(model, request.json(), _rules(db, current), _single_default(db, current))
+    return drf.validate(
+        request.schema, model, request.json(), _rules(db, current), _single_default(db, current)
+    )
 
 
 def _get(request: Request, db: Database) -> Brand:

@@ -157,7 +157,7 @@ def _plan(request: Request, session: Session, slug: str, **state: Any) -> None:
 def _solve(request: Request, db: Database, session: Session, flow: dict[str, Any]) -> Response:
     stage = session.flow["stage"]
     try:
-        data = drf.validate(_STAGE_MODELS[stage][0], request.json())
+        data = drf.validate(request.schema, _STAGE_MODELS[stage][0], request.json())
     except ApiError as exc:
         if exc.status != 400:
             raise

@@ -93,7 +93,7 @@ def _apply(db: Database, group: Group, data: dict[str, Any]) -> None:
 
 def create(request: Request, db: Database) -> Response:
     """POST core/groups/."""
-    data = drf.validate("GroupRequest", request.json(), _rules(db, None))
+    data = drf.validate(request.schema, "GroupRequest", request.json(), _rules(db, None))
     group = Group(pk=new_uuid(), num_pk=db.new_num_pk(), name=data["name"])
     db.groups[group.pk] = group
     _apply(db, group, data)
@@ -116,7 +116,7 @@ def update(request: Request, db: Database) -> Response:
     """PUT/PATCH: attributes are replaced as a whole, never merged."""
     group = _get(request, db)
     model = "GroupRequest" if request.method == "PUT" else "PatchedGroupRequest"
-    _apply(db, group, drf.validate(model, request.json(), _rules(db, group.pk)))
+    _apply(db, group, drf.validate(request.schema, model, request.json(), _rules(db, group.pk)))
     return ok(group_json(db, group), "Group")
 
 

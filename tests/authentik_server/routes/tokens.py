@@ -54,7 +54,7 @@ def _validated(request: Request, db: Database, model: str, current: Token | None
     """TokenSerializer.validate(): user and intent default, only api/app_password, api expiry forced."""
     assert request.user is not None
     user: User = request.user
-    data = drf.validate(model, request.json(), _rules(db, current))
+    data = drf.validate(request.schema, model, request.json(), _rules(db, current))
     data.setdefault("user", user.pk)
     data.setdefault("intent", "api")
     if data["intent"] not in _CREATABLE_INTENTS:
@@ -131,7 +131,7 @@ def set_key(request: Request, db: Database) -> Response:
     if not key:
         raise ApiError(400, empty=True)
     try:
-        drf.validate("TokenSetKeyRequest", data)
+        drf.validate(request.schema, "TokenSetKeyRequest", data)
     except ApiError:
         raise ApiError(400, empty=True) from None
     token.key = key
