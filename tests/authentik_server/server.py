@@ -336,7 +336,7 @@ class AuthentikServer:
         password = self.akadmin_password if isinstance(akadmin_password, _Keep) else akadmin_password
         with self.db.lock:
             self.db.clear()
-            seed.populate(self.db, bootstrap_token=token, akadmin_password=password)
+            seed.populate(self.db, self.version, bootstrap_token=token, akadmin_password=password)
 
     # --- time -----------------------------------------------------------------------------------
 

@@ -94,13 +94,13 @@ class User(Row):
 
 @dataclass(kw_only=True)
 class Group(Row):
-    """authentik_core.Group."""
+    """authentik_core.Group (2025.10 has one parent at most, 2026.2 any number: versions.py)."""
 
     pk: str
     num_pk: int
     name: str
     is_superuser: bool = False
-    parent: str | None = None
+    parents: list[str] = field(default_factory=list)
     users: list[int] = field(default_factory=list)
     attributes: dict[str, Any] = field(default_factory=dict)
     roles: list[str] = field(default_factory=list)

@@ -80,7 +80,7 @@ def _run(request: Request, db: Database) -> Response:
     """
     first = next((r for r in ROUTES if r.pattern.match(request.path)), None)
     if first is None:
-        return html_not_found()
+        return html_not_found(request)
     matching = [r for r in ROUTES if r.pattern.pattern == first.pattern.pattern]
     method = "GET" if request.method == "HEAD" else request.method
     chosen = next((r for r in matching if method in r.methods), None)

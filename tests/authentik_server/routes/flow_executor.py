@@ -288,7 +288,7 @@ def to_default_flow(request: Request, db: Database) -> Response:
     """
     slug = brands.default_flow(db, brands.of(request), request.params["designation"])
     if slug is None:
-        return html_not_found()
+        return html_not_found(request)
     session = request.session
     if session is not None and session.flow and session.flow.get("slug") != slug:
         session.flow = {}

@@ -39,12 +39,15 @@ _AUTHORIZE_ERRORS = {
 }
 
 
-def _client_id_error() -> Response:
-    return html_error_page("Client ID Error", "The client identifier (client_id) is missing or invalid.")
-
-
-def _redirect_uri_error() -> Response:
+def _client_id_error(request: Request) -> Response:
     return html_error_page(
+        request, "Client ID Error", "The client identifier (client_id) is missing or invalid."
+    )
+
+
+def _redirect_uri_error(request: Request) -> Response:
+    return html_error_page(
+        request,
         "Redirect URI Error",
         "The request fails due to a missing, invalid, or mismatching redirection URI (redirect_uri).",
     )
@@ -118,14 +121,14 @@ def _issue_code(
     return code
 
 
-def _invalid(db: Database, params: dict[str, str]) -> Response | None:
+def _invalid(request: Request, db: Database, params: dict[str, str]) -> Response | None:
     """OAuthAuthorizationParams validation: the 400 pages first, then errors sent to the redirect_uri."""
     provider = oidc.provider_by_client_id(db, params.get("client_id", ""))
     if provider is None:
-        return _client_id_error()
+        return _client_id_error(request)
     redirect_uri = params.get("redirect_uri", "")
     if not redirect_uri or not _valid_redirect_uri(provider, redirect_uri):
-        return _redirect_uri_error()
+        return _redirect_uri_error(request)
     state = params.get("state")
     if params.get("response_type") != "code":
         return _error_redirect(redirect_uri, "unsupported_response_type", state)
@@ -160,12 +163,12 @@ def authorize(request: Request, db: Database) -> Response:
     repeated parameter counts with its last value.
     """
     if not request.query:
-        return html_not_found()  # 28: no query string at all
+        return html_not_found(request)  # 28: no query string at all
     if request.method == "POST":
         params = request.form()
     else:
         params = {name: values[-1] for name, values in request.query.items()}
-    invalid = _invalid(db, params)
+    invalid = _invalid(request, db, params)
     if invalid is not None:
         return invalid
     provider = oidc.provider_by_client_id(db, params["client_id"])
@@ -175,7 +178,7 @@ def authorize(request: Request, db: Database) -> Response:
         return _error_redirect(params["redirect_uri"], "login_required", params.get("state"))
     app = db.application_for_provider(provider.pk)
     if app is None:
-        return html_not_found()  # not recorded: resolve_provider_application finds no application
+        return html_not_found(request)  # not recorded: resolve_provider_application finds no application
     if user is None:
         return _to_login(request, db, app.pk)
     return _fulfil(request, db, provider, user, params)
@@ -189,11 +192,11 @@ def end_session(request: Request, db: Database) -> Response:
     """
     found = oidc.bound(db, request.params["slug"])
     if found is None:
-        return html_not_found()
+        return html_not_found(request)
     app, provider = found
     flow = db.flows.get(str(provider.fields["invalidation_flow"]))
     if flow is None:
-        return html_not_found()
+        return html_not_found(request)
     session = ensure_session(request, db)
     session.flow = {"slug": flow["slug"], "stage": "session-end", "application": app.pk, "next": "/"}
     request.issue_session_cookie = True
