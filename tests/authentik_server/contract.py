@@ -138,7 +138,68 @@ _DEVIATIONS_2025_10: tuple[Deviation, ...] = (
         "ua-parser leaves unknown device parts null",
     ),
 )
-DEVIATIONS: dict[str, tuple[Deviation, ...]] = {"2025.10.4": _DEVIATIONS_2025_10, "2026.2.2": ()}
+_DEVIATIONS_2026_2: tuple[Deviation, ...] = (
+    Deviation(
+        "OAuth2ProviderSetupURLs",
+        ("issuer",),
+        NULL,
+        "13-oauth2-setup-urls.json",
+        "issuer_mode=per_provider and no application bound: issuer is null",
+    ),
+    Deviation(
+        "OAuth2ProviderSetupURLs",
+        ("provider_info", "logout"),
+        NULL,
+        "13-oauth2-setup-urls.json",
+        "no application bound: provider_info and logout are null",
+    ),
+    Deviation(
+        "OAuth2ProviderSetupURLs",
+        ("jwks",),
+        ABSENT,
+        "13-oauth2-setup-urls.json",
+        "no application bound: the jwks key is missing entirely",
+    ),
+    Deviation(
+        "OpenIDConnectConfiguration",
+        ("*",),
+        EXTRA,
+        "13-oauth2-setup-urls.json",
+        "the discovery document carries many more keys than the generated model lists",
+    ),
+    Deviation(
+        "AuthenticatedSessionUserAgentUserAgent",
+        ("major", "minor", "patch"),
+        NULL,
+        "21-session-csrf-api-writes.json",
+        "ua-parser leaves unknown version parts null",
+    ),
+    Deviation(
+        "AuthenticatedSessionUserAgentOs",
+        ("major", "minor", "patch", "patch_minor"),
+        NULL,
+        "21-session-csrf-api-writes.json",
+        "ua-parser leaves unknown version parts null",
+    ),
+    Deviation(
+        "AuthenticatedSessionUserAgentDevice",
+        ("brand", "model"),
+        NULL,
+        "21-session-csrf-api-writes.json",
+        "ua-parser leaves unknown device parts null",
+    ),
+    Deviation(
+        "CurrentBrandFlags",
+        ("enterprise_audit_include_expanded_diff",),
+        ABSENT,
+        "32-version-and-config.json",
+        "without an enterprise licence brands/current/ has no enterprise_audit_include_expanded_diff flag",
+    ),
+)
+DEVIATIONS: dict[str, tuple[Deviation, ...]] = {
+    "2025.10.4": _DEVIATIONS_2025_10,
+    "2026.2.2": _DEVIATIONS_2026_2,
+}
 
 
 def _is_client_module(name: str) -> bool:

@@ -92,10 +92,19 @@ def _sort_key(value: Any) -> tuple[int, Any]:
     return (0, str(value))
 
 
+def _requested(request: Request, allowed: Sequence[str]) -> list[str]:
+    requested = [f.strip() for f in (request.param("ordering") or "").split(",") if f.strip()]
+    return [f for f in requested if f.lstrip("-") in allowed]
+
+
+def ordering_requested(request: Request, allowed: Sequence[str]) -> bool:
+    """Whether ?ordering= names at least one allowed field (else the viewset's default applies)."""
+    return bool(_requested(request, allowed))
+
+
 def order(request: Request, items: list[Item], default: Sequence[str], allowed: Sequence[str]) -> list[Item]:
     """DRF OrderingFilter: ?ordering=a,-b over allowed fields, else the viewset default; ties by heap."""
-    requested = [f for f in (request.param("ordering") or "").split(",") if f.strip()]
-    fields = [f.strip() for f in requested if f.strip().lstrip("-") in allowed] or list(default)
+    fields = _requested(request, allowed) or list(default)
     result = sorted(items, key=lambda i: i.seq)
     for name in reversed(fields):
         result.sort(key=_by(name.lstrip("-")), reverse=name.startswith("-"))
@@ -164,12 +173,15 @@ def choice(request: Request, items: list[Item], name: str, choices: Sequence[str
     return [i for i in items if i.data.get(name) == value]
 
 
-def multiple_choice(request: Request, items: list[Item], name: str) -> list[Item]:
-    """AllValuesMultipleFilter: repeat to OR values; each value must exist in the column."""
+def multiple_choice(
+    request: Request, items: list[Item], name: str, choices: Sequence[str] | None = None
+) -> list[Item]:
+    """MultipleChoiceFilter (repeat to OR values); each value must be a choice, by default one of the
+    values in the column (AllValuesMultipleFilter)."""
     values = [v for v in request.query.get(name, []) if v != ""]
     if not values:
         return items
-    available = {_as_text(i.data.get(name)) for i in items}
+    available = set(choices) if choices is not None else {_as_text(i.data.get(name)) for i in items}
     for value in values:
         if value not in available:
             raise invalid({name: [f"Select a valid choice. {value} is not one of the available choices."]})

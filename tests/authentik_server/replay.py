@@ -51,7 +51,19 @@ _VOLATILE_IDS = frozenset({"pk", "num_pk", "uuid", "brand_uuid"})
 # values that are ours alone and are learned on first sight: the user's OIDC subject, session ids,
 # random token uids, key material and certificate fingerprints (fresh instance, fresh key)
 _LEARNED = frozenset(
-    {"sub", "sid", "uid", "kid", "n", "x5c", "x5t", "x5t#S256", "fingerprint_sha256", "fingerprint_sha1"}
+    {
+        "sub",
+        "sid",
+        "uid",
+        "jti",
+        "kid",
+        "n",
+        "x5c",
+        "x5t",
+        "x5t#S256",
+        "fingerprint_sha256",
+        "fingerprint_sha1",
+    }
 )
 _TIMESTAMPS = frozenset(
     {
@@ -72,7 +84,7 @@ _INT_ID_KEYS = frozenset(
 # instance); discovery's scopes_supported comes from a ScopeMapping query without ORDER BY, so the
 # same three mappings, sent in the same order, list as openid, email, profile in 25[4] and as
 # profile, email, openid in 31[18].
-_UNORDERED_LISTS = frozenset({"system_permissions", "scopes_supported"})
+UNORDERED_LISTS = frozenset({"system_permissions", "scopes_supported"})
 _JWT_TIMES = ("exp", "iat", "auth_time")
 _COOKIE_PLACEHOLDERS = {
     "<session cookie>": "authentik_session",
@@ -186,6 +198,8 @@ class Replayer:
     password: str
     sources: Mapping[tuple[str, int], dict[str, int]] = field(default_factory=dict)
     capture_host: str = _CAPTURE_HOST  # where the capture's server listened (its URLs contain it)
+    # keys of lists compared as multisets (a top-level list body counts under its path's last segment)
+    unordered: frozenset[str] = UNORDERED_LISTS
     ids: dict[Any, Any] = field(default_factory=dict)
     jars: dict[str, dict[str, str]] = field(default_factory=lambda: {"": {}})
     jar_name: str = ""
@@ -378,7 +392,8 @@ class Replayer:
             want = [_redact_cookie(c) for c in expected["set_cookie_attributes"]]
             if got != want:
                 problems.append(f"cookie attributes {got} != {want}")
-        problems += self._compare_body(expected.get("body"), outcome)
+        resource = urlsplit(exchange.request["path"]).path.rstrip("/").rsplit("/", 1)[-1]
+        problems += self._compare_body(expected.get("body"), outcome, resource)
         if exchange.decoded and not problems:
             problems += self._compare_jwts(exchange.decoded, json.loads(outcome.body))
         return problems
@@ -399,7 +414,7 @@ class Replayer:
         self._issue(CODE, found[1])
         return []
 
-    def _compare_body(self, expected: Any, outcome: Outcome) -> list[str]:
+    def _compare_body(self, expected: Any, outcome: Outcome, resource: str) -> list[str]:
         if expected is None:
             return [] if outcome.body == b"" else [f"expected no body, got {outcome.body[:200]!r}"]
         if isinstance(expected, str):
@@ -410,7 +425,7 @@ class Replayer:
         except ValueError:
             return [f"body is not JSON: {outcome.body[:200]!r}"]
         problems: list[str] = []
-        self._compare(expected, actual, "$", None, problems)
+        self._compare(expected, actual, "$", resource, problems)
         return problems
 
     def _compare(self, expected: Any, actual: Any, where: str, key: str | None, problems: list[str]) -> None:
@@ -428,8 +443,9 @@ class Replayer:
             if not isinstance(actual, list) or len(actual) != len(expected):
                 problems.append(f"{where}: {actual!r} != {expected!r}")
                 return
-            if key in _UNORDERED_LISTS:
-                expected, actual = sorted(expected), sorted(actual)
+            if key in self.unordered:
+                expected = sorted(expected, key=lambda item: _order_key(self._body(item)))
+                actual = sorted(actual, key=_order_key)
             for index, (want, got) in enumerate(zip(expected, actual, strict=True)):
                 self._compare(want, got, f"{where}[{index}]", key, problems)
             return
@@ -526,6 +542,11 @@ class Replayer:
         return []
 
 
+def _order_key(value: Any) -> str:
+    """A sort key for any JSON value (an unordered list's elements are compared in this order)."""
+    return json.dumps(value, sort_keys=True)
+
+
 def _jwt_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The JOSE header and the claims of a JWT, keys in their encoded order (no verification)."""
     header, claims, _signature = token.split(".")
@@ -569,7 +590,7 @@ def _shape_problem(key: str | None, expected: Any, actual: Any) -> str | None:
         isinstance(actual, str) and len(actual) == len(expected) and _FINGERPRINT.match(actual)
     ):
         return f"{actual!r} is not a fingerprint like {expected!r}"
-    if key in ("sub", "sid", "kid") and not (isinstance(actual, str) and len(actual) == len(expected)):
+    if key in ("sub", "sid", "kid", "jti") and not (isinstance(actual, str) and len(actual) == len(expected)):
         return f"{actual!r} does not have the form of {expected!r}"
     return None
 

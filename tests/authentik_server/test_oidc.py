@@ -349,10 +349,10 @@ def test_keypair_is_real_and_shared(server: AuthentikServer) -> None:
         headers=AUTH,
     ).json()["results"][0]
     key = oidc_keys.signing_key()
-    jwk = key.jwk()
+    jwk = key.jwk(key.kid("md5"))
     sha1 = base64.urlsafe_b64decode(jwk["x5t"] + "=").hex(":")
     assert keypair["fingerprint_sha1"] == sha1
-    assert jwk["kid"] == hashlib.md5(key.private_pem.encode(), usedforsecurity=False).hexdigest()
+    assert key.kid("md5") == hashlib.md5(key.private_pem.encode(), usedforsecurity=False).hexdigest()
     assert key.private_key.key_size == 4096 and jwk["e"] == "AQAB"
     with AuthentikServer() as other:  # another server (and a wipe) keeps the same key
         other.wipe()

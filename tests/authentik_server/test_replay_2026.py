@@ -14,7 +14,17 @@ from collections.abc import Iterator
 import pytest
 
 from tests.authentik_server import versions
-from tests.authentik_server.replay import Replayer, Tables, replay_file, schedule, transcript_files
+from tests.authentik_server.replay import (
+    ACCESS_TOKEN,
+    CODE,
+    REFRESH_TOKEN,
+    UNORDERED_LISTS,
+    Replayer,
+    Tables,
+    replay_file,
+    schedule,
+    transcript_files,
+)
 from tests.authentik_server.server import AuthentikServer
 
 VERSION = versions.V2026_2
@@ -24,6 +34,11 @@ SIDE_BY_SIDE = frozenset({"32-version-and-config.json"})
 API_TOKEN = "replay-bootstrap-token-0123456789"
 PASSWORD = "replay-akadmin-password"
 PRE_CAPTURE_AGENT = "python-httpx/0.28.1"
+# Besides 2025.10's unordered lists: a provider's property_mappings come back in an order the server
+# does not define (08's notes: "property_mappings order is not guaranteed"; sent openid, email,
+# profile and answered email, openid, profile, where 2025.10.4 kept the order sent) and so does
+# used_by (23's notes: "order differs from 2025.10: not defined").
+UNORDERED = UNORDERED_LISTS | {"property_mappings", "used_by"}
 
 
 def _state_found_on_the_server(server: AuthentikServer, replayer: Replayer) -> None:
@@ -37,17 +52,41 @@ def _state_found_on_the_server(server: AuthentikServer, replayer: Replayer) -> N
     replayer.login("pre-capture", {"User-Agent": PRE_CAPTURE_AGENT})
     server.advance_clock(301)
     replayer.plan_flow("pre-capture logout", "default-invalidation-flow")
+    server.advance_clock(40)  # the earlier run's last request was 40 s before the capture's first
     with server.db.lock:
         row = next(r for r in server.db.reputation.values() if r.identifier == "akadmin")
         row.score = 5
     replayer.jar_name = ""
 
 
+_26 = "26-oidc-authorize-code-confidential.json"
+_28 = "28-oidc-errors.json"
+_PERMISSIONS_NOT_MODELLED = (
+    "rbac/permissions/ is not modelled: 598 of its 698 rows were never recorded, and rows with equal"
+    " names come back in a different order per page size (PostgreSQL's sort is not stable: the two"
+    " 'Can add Device Token' rows in [0] and [6]); the cap and the default page size these exchanges"
+    " show hold for every list and are tested on flows and scope mappings (test_versions.py)"
+)
 TABLES = Tables(
+    skipped={("33-pagination-cap.json", i): _PERMISSIONS_NOT_MODELLED for i in range(10)},
     moved={
         ("13-oauth2-setup-urls.json", i): ("14-applications-create-and-errors.json", 1) for i in (3, 4, 5)
     },
     setups={("01-auth-failures.json", 0): (_state_found_on_the_server, "README 'State found on the server'")},
+    sources={
+        (_26, 29): {REFRESH_TOKEN: 27},  # "the OLD (rotated) refresh token"
+        (_26, 40): {ACCESS_TOKEN: 8},  # "[login 1] its access token after that logout"
+        (_28, 60): {CODE: 18},  # "the code from the 'expire' authorize above"
+    },
+    clock={
+        (_28, 58): (3.5, "userinfo 3.5 s after [57] issued a token with access_token_validity seconds=2"),
+        (_28, 60): (62.0, "the code from [18] used ~65 s after issue (3.5 s were advanced at [58])"),
+        (_26, 0): (
+            206.0,
+            "26 [8]'s tokens were issued at 13:25:44, 206 s after the capture's first request (13:22:18,"
+            " README); the flow cache (300 s) shows it: 07's pre-capture plan is gone by 33 [10]",
+        ),
+    },
 )
 FILES = transcript_files(FOLDER, SIDE_BY_SIDE)
 PLAN = schedule(TABLES.moved, FOLDER, SIDE_BY_SIDE) if FILES else {}
@@ -62,7 +101,14 @@ def server() -> Iterator[AuthentikServer]:
 
 @pytest.fixture(scope="module")
 def replayer(server: AuthentikServer) -> Replayer:
-    return Replayer(server.url, API_TOKEN, PASSWORD, sources=TABLES.sources, capture_host=CAPTURE_HOST)
+    return Replayer(
+        server.url,
+        API_TOKEN,
+        PASSWORD,
+        sources=TABLES.sources,
+        capture_host=CAPTURE_HOST,
+        unordered=UNORDERED,
+    )
 
 
 @pytest.mark.parametrize("name", FILES)

@@ -13,7 +13,6 @@ from string import Template
 from typing import Any
 from urllib.parse import parse_qs
 
-from tests.authentik_server import contract
 from tests.authentik_server.drf import ApiError
 from tests.authentik_server.state import Brand, Session, User
 from tests.authentik_server.versions import DEFAULT, AuthentikVersion
@@ -47,11 +46,6 @@ class Request:
     issue_session_cookie: bool = False  # (re-)send authentik_session with the response
     issue_csrf_cookie: str | None = None  # a new authentik_csrf value to send
     issue_device_cookie: str | None = None  # a new authentik_device value to send
-
-    @property
-    def schema(self) -> contract.Contract:
-        """The authentik-client models of this server's version (what request bodies must fit)."""
-        return contract.for_client(self.version.client)
 
     @property
     def base_url(self) -> str:

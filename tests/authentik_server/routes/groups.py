@@ -94,7 +94,7 @@ def _rules(request: Request, db: Database, current: str | None) -> dict[str, Fie
 
 def _validated(request: Request, db: Database, model: str, current: str | None) -> dict[str, Any]:
     """The request model of the server's version decides what is writable (2026.2: no parent)."""
-    return drf.validate(request.schema, model, request.json(), _rules(request, db, current))
+    return drf.validate(request.version, model, request.json(), _rules(request, db, current))
 
 
 def _get(request: Request, db: Database) -> Group:

@@ -94,7 +94,8 @@ def jwks(request: Request, db: Database) -> Response:
     # JWKSView is a plain JsonResponse: authentik_client has no model for it.
     body: dict[str, Any] = {}
     if provider.fields["signing_key"]:
-        body["keys"] = [oidc_keys.signing_key().jwk()]
+        key = oidc_keys.signing_key()
+        body["keys"] = [key.jwk(key.kid(request.version.kid))]
     return Response(200, body, content_type=JSON_PLAIN, headers=[("Access-Control-Allow-Origin", "*")])
 
 

@@ -55,7 +55,7 @@ def _validated(request: Request, db: Database, model: str, current: Token | None
     """TokenSerializer.validate(): user and intent default, only api/app_password, api expiry forced."""
     assert request.user is not None
     user: User = request.user
-    data = drf.validate(request.schema, model, request.json(), _rules(db, current))
+    data = drf.validate(request.version, model, request.json(), _rules(db, current))
     data.setdefault("user", user.pk)
     data.setdefault("intent", "api")
     if data["intent"] not in _CREATABLE_INTENTS:
@@ -133,13 +133,13 @@ def set_key(request: Request, db: Database) -> Response:
     token = _get(request, db)
     data = request.json()
     if request.version.set_key_validates:
-        key = drf.validate(request.schema, "TokenSetKeyRequest", data)["key"]
+        key = drf.validate(request.version, "TokenSetKeyRequest", data)["key"]
     else:
         key = data.get("key") if isinstance(data, dict) else None
         if not key:
             raise ApiError(400, empty=True)
         try:
-            drf.validate(request.schema, "TokenSetKeyRequest", data)
+            drf.validate(request.version, "TokenSetKeyRequest", data)
         except ApiError:
             raise ApiError(400, empty=True) from None
     token.key = key
