@@ -250,7 +250,8 @@ class AuthentikServer:
     """A local authentik stand-in for tests (see the package docstring for the interface).
 
     ``version`` picks the authentik release the instance plays for its whole life: "2025.10"
-    (authentik 2025.10.4, the default) or "2026.2" (authentik 2026.2.2); see versions.py.
+    (authentik 2025.10.4, the default) or "2026.2" (authentik 2026.2.2), or an AuthentikVersion
+    (versions.py lists every difference); ``self.version`` is that AuthentikVersion.
     """
 
     def __init__(
@@ -259,7 +260,7 @@ class AuthentikServer:
         akadmin_password: str = "akadmin",
         port: int = 0,
         tls: tuple[str, str] | None = None,
-        version: str = versions.DEFAULT.name,
+        version: str | versions.AuthentikVersion = versions.DEFAULT.name,
     ) -> None:
         self.version = versions.get(version)
         """The authentik version this instance behaves as (``.name`` "2026.2", ``.release`` "2026.2.2")."""

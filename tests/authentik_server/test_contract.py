@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 
 import httpx
@@ -42,6 +43,26 @@ def test_two_releases_side_by_side_never_mix() -> None:
     assert "parent" in old_partial.model_fields
     assert "parent" not in new_partial.model_fields
     assert old_user is OLD.model("User")  # loaded once
+
+
+def test_every_contract_has_its_own_classes() -> None:
+    """A further release is loaded the same way (a third Contract, here on 2026.2.2's files again)."""
+    third = contract.Contract("third", NEW.root)
+    assert third.model("Group") is not NEW.model("Group")
+    assert third.model("Group").model_fields.keys() == NEW.model("Group").model_fields.keys()
+    assert contract.nullable_fields(third.model("Group")) == contract.nullable_fields(NEW.model("Group"))
+    assert not _client_modules()
+
+
+def test_a_server_can_check_against_another_client() -> None:
+    """versions.get() takes an AuthentikVersion: 2026.2's behaviour, another client's models."""
+    other = dataclasses.replace(versions.V2026_2, client=versions.V2026_2.client)
+    with AuthentikServer(bootstrap_token=TOKEN, version=other) as server:
+        assert server.version is other and server.contract is NEW
+        answer = httpx.get(
+            server.url + "/api/v3/admin/version/", headers={"Authorization": f"Bearer {TOKEN}"}
+        )
+        assert answer.json()["version_current"] == "2026.2.2"
 
 
 def test_an_already_imported_client_is_left_alone() -> None:

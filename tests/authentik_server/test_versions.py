@@ -8,7 +8,6 @@ that version.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,7 +18,7 @@ from tests.authentik_server.conftest import PASSWORD, TOKEN, akadmin_pk
 from tests.authentik_server.server import AuthentikServer
 from tests.authentik_server.state import Group, new_uuid
 
-SIDE_BY_SIDE = Path("/work/shared/authentik-2026.2/32-version-and-config.json")
+SIDE_BY_SIDE = versions.V2026_2.transcripts / "32-version-and-config.json"
 # the label prefix of each server's half of file 32
 _LABELS = {"2025.10": "authentik 2025.10.4 (", "2026.2": "authentik 2026.2.2 ("}
 

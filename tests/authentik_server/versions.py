@@ -146,8 +146,15 @@ DEFAULT = V2025_10
 VERSIONS: dict[str, AuthentikVersion] = {v.name: v for v in (V2025_10, V2026_2)}
 
 
-def get(name: str) -> AuthentikVersion:
-    """The version called ``name`` ("2025.10" or "2026.2"); ValueError for anything else."""
+def get(name: str | AuthentikVersion) -> AuthentikVersion:
+    """The version called ``name`` ("2025.10" or "2026.2"); ValueError for anything else.
+
+    An AuthentikVersion is returned as it is: e.g. ``dataclasses.replace(V2026_2, client="2026.8.5")``
+    plays 2026.2 but checks bodies against a newer authentik-client (listed in
+    requirements-contracts.txt).
+    """
+    if isinstance(name, AuthentikVersion):
+        return name
     try:
         return VERSIONS[name]
     except KeyError:

@@ -28,7 +28,7 @@ _SINGLE_DEFAULT = "Only a single brand can be set as default."
 # the tenant's UI flags current/ reports (30 [2]; no tenant settings are modelled); 2026.2 adds
 # flows_continuous_login (32 [9])
 FLAGS = {"policies_buffered_access_view": False, "flows_refresh_others": False}
-FLAGS_2026 = {
+FLAGS_CONTINUOUS_LOGIN = {
     "policies_buffered_access_view": False,
     "flows_continuous_login": False,
     "flows_refresh_others": False,
@@ -200,7 +200,7 @@ def current_json(request: Request, db: Database, brand: Brand) -> dict[str, Any]
         if slug is not None:
             body[field] = slug
     body["default_locale"] = brands.locale(brand)
-    body["flags"] = dict(FLAGS_2026 if themed else FLAGS)
+    body["flags"] = dict(FLAGS_CONTINUOUS_LOGIN if themed else FLAGS)
     return body
 
 
