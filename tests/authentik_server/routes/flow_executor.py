@@ -108,8 +108,9 @@ def _challenge(
         app = _application_pre(db, session)
         if app is not None:
             body["application_pre"] = app.fields["name"]
-            if additions:
-                body["application_pre_launch"] = launch_url(db, app)
+            launch = launch_url(db, app) if additions else None
+            if launch is not None:  # the app's launch URL, when it has one (26 [1])
+                body["application_pre_launch"] = launch
         body.update(
             {
                 "flow_designation": flow["designation"],
