@@ -16,8 +16,9 @@ its Host (brands.py; core/brands/ manages them): it picks the default login and 
 ``attributes.settings.locale`` translates the recorded messages (i18n.py).
 
 Behaviour follows the transcripts recorded from a real authentik 2025.10.4
-(/work/shared/authentik-2025.10/); bodies are checked against the authentik_client models
-(contract.py, with its explicit DEVIATIONS list).
+(/work/shared/authentik-2025.10/) and 2026.2.2 (/work/shared/authentik-2026.2/); bodies are checked
+against the models of that version's authentik-client (contract.py, with its explicit DEVIATIONS
+lists, one per client release).
 """
 
 from tests.authentik_server.contract import DEVIATIONS, ContractViolation

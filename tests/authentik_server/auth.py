@@ -31,13 +31,16 @@ def _forbidden(detail: str) -> ApiError:
     return ApiError(403, {"detail": detail})
 
 
-def _bearer_key(header: str) -> str | None:
-    """authentik's validate_auth(): no space means no credentials; other schemes are refused."""
-    credentials = header.strip()
+def _bearer_key(request: Request) -> str | None:
+    """authentik's validate_auth(): no space means no credentials; other schemes are refused
+    (2025.10) or count as no credentials either (2026.2, versions.py)."""
+    credentials = (request.headers.get("Authorization") or "").strip()
     if not credentials or " " not in credentials:
         return None
     scheme, _, key = credentials.partition(" ")
     if scheme.lower() != "bearer":
+        if request.version.foreign_scheme_ignored:
+            return None
         raise _forbidden("Unsupported authentication type")
     if not key.strip():
         raise _forbidden("Malformed header")
@@ -58,17 +61,15 @@ def load_session(request: Request, db: Database) -> None:
 
 def authenticate(request: Request, db: Database) -> None:
     """Run the authentication classes; sets request.user (None = anonymous) or raises 403."""
-    header = request.headers.get("Authorization")
-    if header is not None:
-        key = _bearer_key(header)
-        if key is not None:
-            moment = now()
-            token = next((t for t in db.tokens.values() if t.key == key and t.valid_for_api(moment)), None)
-            user = db.users.get(token.user) if token else None
-            if user is None or not user.is_active:
-                raise _forbidden(TOKEN_INVALID)
-            request.user = user
-            return
+    key = _bearer_key(request)
+    if key is not None:
+        moment = now()
+        token = next((t for t in db.tokens.values() if t.key == key and t.valid_for_api(moment)), None)
+        user = db.users.get(token.user) if token else None
+        if user is None or not user.is_active:
+            raise _forbidden(TOKEN_INVALID)
+        request.user = user
+        return
     session = request.session
     if session is None or session.user is None:
         return

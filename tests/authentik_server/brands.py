@@ -2,9 +2,11 @@
 
 Every request gets a brand from its Host header (brands/utils.py get_brand_for_request, as confirmed
 by 31-brands-host-oidc-flows [0]-[17]):
-- a brand matches when its domain is a case-insensitive SUFFIX of the Host header verbatim, port
-  included, with no dot boundary: ``xacme.auth.dezky.local`` matches ``acme.auth.dezky.local`` (31 [3]),
-  ``acme.auth.dezky.local:8443`` matches no port-less domain (31 [4], [12]);
+- 2025.10: a brand matches when its domain is a case-insensitive SUFFIX of the Host header verbatim,
+  port included, with no dot boundary: ``xacme.auth.dezky.local`` matches ``acme.auth.dezky.local``
+  (31 [3]); 2026.2: the Host must be the domain or end with "." + domain (2026.2's 31 [3]: xacme gets
+  the default brand); on both, ``acme.auth.dezky.local:8443`` matches no port-less domain (31 [4],
+  [12]) and a ``*.`` domain is literal (31 [18]);
 - the longest matching domain wins (31 [9], [10]); at equal length the default brand first;
 - without a match the brand with ``default`` true, and without one an in-memory ``fallback`` brand
   (30-brands [100], [106]); X-Forwarded-Host and X-Forwarded-Proto play no part (31 [6], [7]).
@@ -52,13 +54,21 @@ def fallback() -> Brand:
     return Brand(pk="", fields={**DEFAULTS, "domain": FALLBACK_DOMAIN})
 
 
-def for_host(db: Database, host: str) -> Brand:
-    """get_brand_for_request(): the longest case-insensitive suffix match, else default, else fallback."""
+def _matches(host: str, domain: str, rule: str) -> bool:
+    """Whether a brand domain matches the Host (both upper-cased, as PostgreSQL compares them)."""
+    if rule == "suffix":  # 2025.10: domain is a suffix of Host, no dot boundary
+        return host.endswith(domain)
+    return host == domain or host.endswith("." + domain)  # 2026.2: "subdomain"
+
+
+def for_host(db: Database, host: str, rule: str) -> Brand:
+    """get_brand_for_request(): the longest case-insensitive match (``rule``: AuthentikVersion.brand_match),
+    else the default brand, else the fallback."""
     wanted = host.upper()  # PostgreSQL's iendswith compares UPPER() of both sides
 
     def priority(brand: Brand) -> tuple[int, int, int]:
         domain = str(brand.fields["domain"])
-        length = len(domain) if wanted.endswith(domain.upper()) else -1
+        length = len(domain) if _matches(wanted, domain.upper(), rule) else -1
         return (length, 0 if brand.fields["default"] else -2, -brand.seq)
 
     candidates = [b for b in db.brands.values() if priority(b)[0] > -1 or b.fields["default"]]
@@ -90,10 +100,15 @@ def theme(brand: Brand) -> Any:
     return "automatic"
 
 
+def flow_slug_of(db: Database, flow_pk: object) -> str | None:
+    """The slug of the flow with this pk (None when there is none)."""
+    flow = db.flows.get(str(flow_pk)) if flow_pk is not None else None
+    return str(flow["slug"]) if flow is not None else None
+
+
 def flow_slug(db: Database, brand: Brand, field: str) -> str | None:
     """The slug of the flow a brand sets in ``field`` (None when unset)."""
-    flow = db.flows.get(str(brand.fields[field])) if brand.fields[field] is not None else None
-    return str(flow["slug"]) if flow is not None else None
+    return flow_slug_of(db, brand.fields[field])
 
 
 def default_flow(db: Database, brand: Brand, designation: str) -> str | None:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.authentik_server import versions
 from tests.authentik_server.server import AuthentikServer
 
 TOKEN = "test-bootstrap-token-0123456789abcdef"
@@ -18,6 +19,30 @@ def server() -> Iterator[AuthentikServer]:
     """One server per test module."""
     with AuthentikServer(bootstrap_token=TOKEN, akadmin_password=PASSWORD) as srv:
         yield srv
+
+
+@pytest.fixture(scope="module", params=sorted(versions.VERSIONS))
+def any_server(request: pytest.FixtureRequest) -> Iterator[AuthentikServer]:
+    """One server per authentik version per module: the test runs against each version."""
+    with AuthentikServer(bootstrap_token=TOKEN, akadmin_password=PASSWORD, version=request.param) as srv:
+        yield srv
+
+
+@pytest.fixture
+def any_api(any_server: AuthentikServer) -> Iterator[httpx.Client]:
+    """Like ``api``, for ``any_server``."""
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    with httpx.Client(base_url=any_server.url, headers=headers, timeout=10) as client:
+        yield client
+    any_server.faults.clear()
+
+
+def akadmin_pk(server: AuthentikServer) -> int:
+    """akadmin's pk on that server's version (6 on 2025.10, 3 on 2026.2, as the captures had it)."""
+    with server.db.lock:
+        user = server.db.user_by_username("akadmin")
+    assert user is not None
+    return user.pk
 
 
 @pytest.fixture

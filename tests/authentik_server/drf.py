@@ -24,6 +24,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from tests.authentik_server import contract
 from tests.authentik_server.i18n import Message
+from tests.authentik_server.versions import AuthentikVersion
 
 REQUIRED = Message("This field is required.")
 NOT_NULL = Message("This field may not be null.")
@@ -210,6 +211,7 @@ def _field_errors(cls: type[BaseModel], name: str, value: Any, errors: list[Mapp
 
 
 def validate(
+    version: AuthentikVersion,
     model_name: str,
     data: Any,
     rules: Mapping[str, FieldRules] | None = None,
@@ -218,14 +220,15 @@ def validate(
     """Validate a request body like a DRF serializer would; return the accepted (known) fields.
 
     ``model_name`` is the authentik_client request model (``XRequest`` for POST/PUT, ``PatchedXRequest``
-    for PATCH). Unknown and read-only keys are dropped, as DRF does.
+    for PATCH) of ``version``'s authentik-client (contract.py), the version the server plays
+    (``request.version``). Unknown and read-only keys are dropped, as DRF does.
     """
     if data is None:
         raise invalid({"non_field_errors": ["No data provided"]})
     if not isinstance(data, dict):
         message = f"Invalid data. Expected a dictionary, but got {drf_type(data)}."
         raise invalid({"non_field_errors": [message]})
-    cls = contract.model(model_name)
+    cls = contract.for_client(version.client).model(model_name)
     rules = rules or {}
     known = {k: _parsed(rules.get(k), v) for k, v in data.items() if k in cls.model_fields}
     by_field: dict[str, list[Mapping[str, Any]]] = {}
@@ -262,12 +265,21 @@ def validate(
         if messages:
             errors[name] = messages
     if errors:
-        raise invalid(errors)
+        raise invalid(_worded(errors, version))
     for name, value in known.items():
         known[name] = _canonical_uuids(contract.field_type(cls, name), value)
     if object_check is not None:
         object_check(known)
     return known
+
+
+def _worded(errors: Any, version: AuthentikVersion) -> Any:
+    """The version's wording of DRF's messages (2026.2's Django quotes "slug" with curly quotes)."""
+    if isinstance(errors, dict):
+        return {k: _worded(v, version) for k, v in errors.items()}
+    if isinstance(errors, list):
+        return [_worded(v, version) for v in errors]
+    return Message(version.slug_message) if errors == SLUG else errors
 
 
 def _parsed(rule: FieldRules | None, value: Any) -> Any:

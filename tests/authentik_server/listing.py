@@ -16,7 +16,6 @@ from typing import Any
 from tests.authentik_server.drf import invalid, not_found
 from tests.authentik_server.web import Request
 
-DEFAULT_PAGE_SIZE = 100
 _TERM_SPLIT = re.compile(r"[\s,]+")
 
 
@@ -36,12 +35,25 @@ def _positive_int(raw: str | None) -> int | None:
     return value if value is not None and value > 0 else None
 
 
+def page_size(request: Request) -> int:
+    """authentik's get_page_size(): ?page_size= if a positive number, else the default; capped on 2026.2.
+
+    2025.10: default 100, no maximum (07 [5]); 2026.2: default 20, at most 100, and nothing in the
+    answer says the request was capped (33).
+    """
+    version = request.version
+    wanted = _positive_int(request.param("page_size"))
+    if wanted is None:
+        return version.default_page_size
+    return wanted if version.max_page_size is None else min(wanted, version.max_page_size)
+
+
 def paginate(request: Request, items: Sequence[Any]) -> tuple[dict[str, int], list[Any]]:
     """authentik's Pagination: next/previous are page numbers (0 = none); bad pages are 404."""
-    page_size = _positive_int(request.param("page_size")) or DEFAULT_PAGE_SIZE
+    size = page_size(request)
     raw_page = request.param("page") or "1"
     count = len(items)
-    total_pages = max(1, math.ceil(count / page_size))
+    total_pages = max(1, math.ceil(count / size))
     if raw_page == "last":
         raw_page = str(total_pages)
     try:
@@ -50,8 +62,8 @@ def paginate(request: Request, items: Sequence[Any]) -> tuple[dict[str, int], li
         raise not_found("Invalid page.") from None
     if page < 1 or page > total_pages:
         raise not_found("Invalid page.")
-    start = (page - 1) * page_size
-    chunk = list(items[start : start + page_size])
+    start = (page - 1) * size
+    chunk = list(items[start : start + size])
     pagination = {
         "next": page + 1 if page < total_pages else 0,
         "previous": page - 1 if page > 1 else 0,
@@ -80,10 +92,19 @@ def _sort_key(value: Any) -> tuple[int, Any]:
     return (0, str(value))
 
 
+def _requested(request: Request, allowed: Sequence[str]) -> list[str]:
+    requested = [f.strip() for f in (request.param("ordering") or "").split(",") if f.strip()]
+    return [f for f in requested if f.lstrip("-") in allowed]
+
+
+def ordering_requested(request: Request, allowed: Sequence[str]) -> bool:
+    """Whether ?ordering= names at least one allowed field (else the viewset's default applies)."""
+    return bool(_requested(request, allowed))
+
+
 def order(request: Request, items: list[Item], default: Sequence[str], allowed: Sequence[str]) -> list[Item]:
     """DRF OrderingFilter: ?ordering=a,-b over allowed fields, else the viewset default; ties by heap."""
-    requested = [f for f in (request.param("ordering") or "").split(",") if f.strip()]
-    fields = [f.strip() for f in requested if f.strip().lstrip("-") in allowed] or list(default)
+    fields = _requested(request, allowed) or list(default)
     result = sorted(items, key=lambda i: i.seq)
     for name in reversed(fields):
         result.sort(key=_by(name.lstrip("-")), reverse=name.startswith("-"))
@@ -152,12 +173,15 @@ def choice(request: Request, items: list[Item], name: str, choices: Sequence[str
     return [i for i in items if i.data.get(name) == value]
 
 
-def multiple_choice(request: Request, items: list[Item], name: str) -> list[Item]:
-    """AllValuesMultipleFilter: repeat to OR values; each value must exist in the column."""
+def multiple_choice(
+    request: Request, items: list[Item], name: str, choices: Sequence[str] | None = None
+) -> list[Item]:
+    """MultipleChoiceFilter (repeat to OR values); each value must be a choice, by default one of the
+    values in the column (AllValuesMultipleFilter)."""
     values = [v for v in request.query.get(name, []) if v != ""]
     if not values:
         return items
-    available = {_as_text(i.data.get(name)) for i in items}
+    available = set(choices) if choices is not None else {_as_text(i.data.get(name)) for i in items}
     for value in values:
         if value not in available:
             raise invalid({name: [f"Select a valid choice. {value} is not one of the available choices."]})

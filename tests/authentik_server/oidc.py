@@ -221,9 +221,13 @@ def id_token_claims(
     auth_time: dt.datetime,
     nonce: str | None,
     sid: str,
+    jti: str | None,
     claims: dict[str, Any],
 ) -> dict[str, Any]:
-    """IDToken.to_dict(): the claims in authentik's order, None values left out (26)."""
+    """IDToken.to_dict(): the claims in authentik's order, None values left out (26).
+
+    2026.2 adds ``jti`` after ``sid`` (the caller gives both tokens of a response the same one).
+    """
     token: dict[str, Any] = {
         "iss": iss,
         "sub": sub,
@@ -235,6 +239,7 @@ def id_token_claims(
         "amr": AMR_PASSWORD,
         "nonce": nonce,
         "sid": sid,
+        "jti": jti,
     }
     token.update(claims)
     return {name: value for name, value in token.items() if value is not None}

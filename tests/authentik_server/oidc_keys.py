@@ -2,7 +2,9 @@
 
 authentik signs OIDC tokens with the provider's ``signing_key`` (RS256, JOSE header
 ``{alg, kid, typ}``) and publishes the public half at ``/application/o/<slug>/jwks/``
-(25-oidc-discovery-jwks). The ``kid`` is the md5 hex of the keypair's PEM private key; the JWK
+(25-oidc-discovery-jwks). The ``kid`` is the md5 hex of the keypair's PEM private key on 2025.10 and
+the urlsafe base64 (no padding, 86 characters) of its SHA-512 for a keypair created on 2026.2 (the
+version decides, ``AuthentikVersion.kid``); the JWK
 carries the certificate as ``x5c`` (standard base64 DER) and its SHA-1/SHA-256 thumbprints as
 ``x5t``/``x5t#S256`` (base64url, no padding). A provider without a signing key signs HS256 with its
 client secret (discovery then advertises HS256).
@@ -50,18 +52,22 @@ class SigningKey:
     private_pem: str
     certificate: x509.Certificate
 
-    @property
-    def kid(self) -> str:
-        """CertificateKeyPair.kid: md5 hex of the PEM private key."""
-        return hashlib.md5(self.private_pem.encode("utf-8"), usedforsecurity=False).hexdigest()
+    def kid(self, form: str) -> str:
+        """CertificateKeyPair.kid: "md5" hex (2025.10) or "sha512" urlsafe base64 (2026.2) of the PEM key."""
+        data = self.private_pem.encode("utf-8")
+        if form == "md5":
+            return hashlib.md5(data, usedforsecurity=False).hexdigest()
+        if form == "sha512":
+            return _b64url(hashlib.sha512(data).digest())
+        raise ValueError(f"unknown kid form {form!r}")
 
-    def jwk(self) -> dict[str, Any]:
+    def jwk(self, kid: str) -> dict[str, Any]:
         """The JWKS entry, keys in authentik's order (25-oidc-discovery-jwks)."""
         numbers = self.private_key.public_key().public_numbers()
         der = self.certificate.public_bytes(serialization.Encoding.DER)
         return {
             "alg": "RS256",
-            "kid": self.kid,
+            "kid": kid,
             "kty": "RSA",
             "use": "sig",
             "n": to_base64url_uint(numbers.n).decode("ascii"),
@@ -81,8 +87,12 @@ class SigningKey:
             ).decode(),
             "cert_expiry": self.certificate.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "cert_subject": self.certificate.subject.rfc4514_string(),
-            "private_key_type": "rsa",
         }
+
+    @property
+    def certificate_pem(self) -> str:
+        """CertificateKeyPair.certificate_data: the certificate in PEM."""
+        return self.certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
 
 
 def _generate() -> SigningKey:
@@ -122,12 +132,12 @@ def signing_key() -> SigningKey:
         return _cache["key"]
 
 
-def encode(claims: dict[str, Any], *, rsa_signed: bool, client_secret: str) -> str:
+def encode(claims: dict[str, Any], *, rsa_signed: bool, client_secret: str, kid_form: str) -> str:
     """OAuth2Provider.encode(): RS256 with the keypair (``kid`` header), else HS256 with the secret.
 
     PyJWT sorts the JOSE header (alg, kid, typ, as recorded) and keeps the claims in dict order.
     """
     if rsa_signed:
         key = signing_key()
-        return jwt.encode(claims, key.private_key, algorithm="RS256", headers={"kid": key.kid})
+        return jwt.encode(claims, key.private_key, algorithm="RS256", headers={"kid": key.kid(kid_form)})
     return jwt.encode(claims, client_secret, algorithm="HS256")

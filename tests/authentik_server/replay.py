@@ -27,15 +27,19 @@ import binascii
 import http.client
 import json
 import re
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import jwt
 
-TRANSCRIPTS = Path("/work/shared/authentik-2025.10")
-_CAPTURE_HOST = "127.0.0.1:9000"  # where the capture server listened; URLs built from Host contain it
+if TYPE_CHECKING:
+    from tests.authentik_server.server import AuthentikServer
+
+TRANSCRIPTS = Path("/work/shared/authentik-2025.10")  # the default version's capture (versions.py)
+_CAPTURE_HOST = "127.0.0.1:9000"  # where the 2025.10 capture server listened; URLs built from Host contain it
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?Z$")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _GENERATED = re.compile(r"^[A-Za-z0-9]+$")
@@ -47,7 +51,19 @@ _VOLATILE_IDS = frozenset({"pk", "num_pk", "uuid", "brand_uuid"})
 # values that are ours alone and are learned on first sight: the user's OIDC subject, session ids,
 # random token uids, key material and certificate fingerprints (fresh instance, fresh key)
 _LEARNED = frozenset(
-    {"sub", "sid", "uid", "kid", "n", "x5c", "x5t", "x5t#S256", "fingerprint_sha256", "fingerprint_sha1"}
+    {
+        "sub",
+        "sid",
+        "uid",
+        "jti",
+        "kid",
+        "n",
+        "x5c",
+        "x5t",
+        "x5t#S256",
+        "fingerprint_sha256",
+        "fingerprint_sha1",
+    }
 )
 _TIMESTAMPS = frozenset(
     {
@@ -68,7 +84,7 @@ _INT_ID_KEYS = frozenset(
 # instance); discovery's scopes_supported comes from a ScopeMapping query without ORDER BY, so the
 # same three mappings, sent in the same order, list as openid, email, profile in 25[4] and as
 # profile, email, openid in 31[18].
-_UNORDERED_LISTS = frozenset({"system_permissions", "scopes_supported"})
+UNORDERED_LISTS = frozenset({"system_permissions", "scopes_supported"})
 _JWT_TIMES = ("exp", "iat", "auth_time")
 _COOKIE_PLACEHOLDERS = {
     "<session cookie>": "authentik_session",
@@ -110,29 +126,35 @@ class Exchange:
     decoded: dict[str, Any] | None = None
 
 
-def load(name: str) -> list[Exchange]:
+def load(name: str, folder: Path = TRANSCRIPTS) -> list[Exchange]:
     """The exchanges of one transcript file."""
-    data = json.loads((TRANSCRIPTS / name).read_text())
+    data = json.loads((folder / name).read_text())
     return [
         Exchange(name, i, e.get("label", ""), e["request"], e["response"], e.get("decoded"))
         for i, e in enumerate(data["exchanges"])
     ]
 
 
-def transcript_files() -> list[str]:
+def transcript_files(folder: Path = TRANSCRIPTS, exclude: Collection[str] = ()) -> list[str]:
     """All transcript files, in capture order (29-latency.json holds timings, not exchanges)."""
     return sorted(
-        p.name for p in TRANSCRIPTS.glob("[0-9][0-9]-*.json") if "exchanges" in json.loads(p.read_text())
+        p.name
+        for p in folder.glob("[0-9][0-9]-*.json")
+        if p.name not in exclude and "exchanges" in json.loads(p.read_text())
     )
 
 
-def schedule(moved: dict[tuple[str, int], tuple[str, int]]) -> dict[str, list[Exchange]]:
+def schedule(
+    moved: Mapping[tuple[str, int], tuple[str, int]],
+    folder: Path = TRANSCRIPTS,
+    exclude: Collection[str] = (),
+) -> dict[str, list[Exchange]]:
     """Exchanges per file in replay order; ``moved`` re-plays some right after another exchange.
 
     A few files contain exchanges that were recorded later than the file's neighbours (e.g. 13's
     setup_urls "after binding" needs the applications created in 14).
     """
-    plan = {name: load(name) for name in transcript_files()}
+    plan = {name: load(name, folder) for name in transcript_files(folder, exclude)}
     for (name, index), (after_name, after_index) in sorted(moved.items(), key=lambda m: m[0], reverse=True):
         exchange = next(e for e in plan[name] if e.index == index)
         plan[name].remove(exchange)
@@ -174,7 +196,10 @@ class Replayer:
     base_url: str
     api_token: str
     password: str
-    sources: dict[tuple[str, int], dict[str, int]] = field(default_factory=dict)
+    sources: Mapping[tuple[str, int], dict[str, int]] = field(default_factory=dict)
+    capture_host: str = _CAPTURE_HOST  # where the capture's server listened (its URLs contain it)
+    # keys of lists compared as multisets (a top-level list body counts under its path's last segment)
+    unordered: frozenset[str] = UNORDERED_LISTS
     ids: dict[Any, Any] = field(default_factory=dict)
     jars: dict[str, dict[str, str]] = field(default_factory=lambda: {"": {}})
     jar_name: str = ""
@@ -232,7 +257,7 @@ class Replayer:
 
     def _ours(self, text: str) -> str:
         """A URL the capture server built from its own address, built from ours (either scheme)."""
-        return text.replace(f"://{_CAPTURE_HOST}", f"://{urlsplit(self.base_url).netloc}")
+        return text.replace(f"://{self.capture_host}", f"://{urlsplit(self.base_url).netloc}")
 
     def _path(self, path: str) -> str:
         split = urlsplit(path)
@@ -306,6 +331,13 @@ class Replayer:
         headers = {"Authorization": f"Bearer {self.api_token}"}
         return self._request("DELETE", self._path(path), headers, None).status
 
+    def plan_flow(self, jar_name: str, slug: str, headers: dict[str, str] | None = None) -> Outcome:
+        """An unrecorded GET of a flow's executor (which plans the flow) in the named jar (made current)."""
+        self.jar_name = jar_name
+        cookie = "; ".join(f"{k}={v}" for k, v in self.jar.items())
+        sent = {**(headers or {}), **({"Cookie": cookie} if cookie else {})}
+        return self._request("GET", f"/api/v3/flows/executor/{slug}/?query=", sent, None)
+
     def login(self, jar_name: str, headers: dict[str, str]) -> None:
         """A headless password login through the flow executor into the named jar (made current).
 
@@ -360,7 +392,8 @@ class Replayer:
             want = [_redact_cookie(c) for c in expected["set_cookie_attributes"]]
             if got != want:
                 problems.append(f"cookie attributes {got} != {want}")
-        problems += self._compare_body(expected.get("body"), outcome)
+        resource = urlsplit(exchange.request["path"]).path.rstrip("/").rsplit("/", 1)[-1]
+        problems += self._compare_body(expected.get("body"), outcome, resource)
         if exchange.decoded and not problems:
             problems += self._compare_jwts(exchange.decoded, json.loads(outcome.body))
         return problems
@@ -381,7 +414,7 @@ class Replayer:
         self._issue(CODE, found[1])
         return []
 
-    def _compare_body(self, expected: Any, outcome: Outcome) -> list[str]:
+    def _compare_body(self, expected: Any, outcome: Outcome, resource: str) -> list[str]:
         if expected is None:
             return [] if outcome.body == b"" else [f"expected no body, got {outcome.body[:200]!r}"]
         if isinstance(expected, str):
@@ -392,7 +425,7 @@ class Replayer:
         except ValueError:
             return [f"body is not JSON: {outcome.body[:200]!r}"]
         problems: list[str] = []
-        self._compare(expected, actual, "$", None, problems)
+        self._compare(expected, actual, "$", resource, problems)
         return problems
 
     def _compare(self, expected: Any, actual: Any, where: str, key: str | None, problems: list[str]) -> None:
@@ -410,8 +443,9 @@ class Replayer:
             if not isinstance(actual, list) or len(actual) != len(expected):
                 problems.append(f"{where}: {actual!r} != {expected!r}")
                 return
-            if key in _UNORDERED_LISTS:
-                expected, actual = sorted(expected), sorted(actual)
+            if key in self.unordered:
+                expected = sorted(expected, key=lambda item: _order_key(self._body(item)))
+                actual = sorted(actual, key=_order_key)
             for index, (want, got) in enumerate(zip(expected, actual, strict=True)):
                 self._compare(want, got, f"{where}[{index}]", key, problems)
             return
@@ -508,6 +542,11 @@ class Replayer:
         return []
 
 
+def _order_key(value: Any) -> str:
+    """A sort key for any JSON value (an unordered list's elements are compared in this order)."""
+    return json.dumps(value, sort_keys=True)
+
+
 def _jwt_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The JOSE header and the claims of a JWT, keys in their encoded order (no verification)."""
     header, claims, _signature = token.split(".")
@@ -551,7 +590,7 @@ def _shape_problem(key: str | None, expected: Any, actual: Any) -> str | None:
         isinstance(actual, str) and len(actual) == len(expected) and _FINGERPRINT.match(actual)
     ):
         return f"{actual!r} is not a fingerprint like {expected!r}"
-    if key in ("sub", "sid", "kid") and not (isinstance(actual, str) and len(actual) == len(expected)):
+    if key in ("sub", "sid", "kid", "jti") and not (isinstance(actual, str) and len(actual) == len(expected)):
         return f"{actual!r} does not have the form of {expected!r}"
     return None
 
@@ -582,3 +621,85 @@ def _redact_cookie(value: str) -> str:
         a if "1970" in a or not a.strip().startswith("expires=") else " expires=<date>" for a in attributes
     ]
     return ";".join([f"{name}=<redacted>", *normalized])
+
+
+Key = tuple[str, int]  # (transcript file, exchange index)
+Setup = Callable[["AuthentikServer", Replayer], None]
+
+
+@dataclass(frozen=True)
+class Tables:
+    """Everything a replay does besides sending the recorded requests; every entry says why.
+
+    - ``skipped``: exchanges that cannot be replayed -> why;
+    - ``moved``: exchanges recorded later than their file's position -> replay right after this one;
+    - ``logins``: logins the capture made without recording them -> (cookie jar, why); they run
+      before the exchange, through the proxy headers, like the recorded logins of 26;
+    - ``unrecorded_deletes``: API DELETEs the capture made without recording them -> (paths as the
+      transcripts name them, why); each must answer 204;
+    - ``clock``: where the capture waited -> (seconds, why); the server's clock is advanced instead;
+    - ``sources``: request placeholders that are not the latest value issued -> {placeholder: the
+      exchange of the same file whose response issued it};
+    - ``setups``: what happened outside the API (state found on the capture server, a second
+      instance) -> (what to do with the server and the replayer, why).
+    """
+
+    skipped: Mapping[Key, str] = field(default_factory=dict)
+    moved: Mapping[Key, Key] = field(default_factory=dict)
+    logins: Mapping[Key, tuple[str, str]] = field(default_factory=dict)
+    unrecorded_deletes: Mapping[Key, tuple[tuple[str, ...], str]] = field(default_factory=dict)
+    clock: Mapping[Key, tuple[float, str]] = field(default_factory=dict)
+    sources: Mapping[Key, dict[str, int]] = field(default_factory=dict)
+    setups: Mapping[Key, tuple[Setup, str]] = field(default_factory=dict)
+
+    def problems(self, files: Collection[str], folder: Path) -> list[str]:
+        """Entries that name no real exchange or give no reason (the tables' own test)."""
+        found: list[str] = []
+        keyed: list[Mapping[Key, Any]] = [
+            self.skipped,
+            self.moved,
+            self.logins,
+            self.unrecorded_deletes,
+            self.clock,
+            self.sources,
+            self.setups,
+        ]
+        keys = [key for table in keyed for key in table] + list(self.moved.values())
+        for name, index in keys:
+            if name not in files or index >= len(load(name, folder)):
+                found.append(f"no exchange {name}[{index}]")
+        reasons = [
+            *self.skipped.values(),
+            *(why for _jar, why in self.logins.values()),
+            *(why for _seconds, why in self.clock.values()),
+            *(why for _setup, why in self.setups.values()),
+            *(why for paths, why in self.unrecorded_deletes.values() if paths),
+        ]
+        found += ["an entry without a reason" for reason in reasons if not reason]
+        for (name, index), issuers in self.sources.items():
+            found += [f"{name}[{index}]: source {s} is not earlier" for s in issuers.values() if s >= index]
+        return found
+
+
+def replay_file(
+    exchanges: list[Exchange], tables: Tables, server: AuthentikServer, replayer: Replayer
+) -> list[str]:
+    """Replay one file's exchanges (in plan order) and return every difference found."""
+    failures = []
+    for exchange in exchanges:
+        key = (exchange.file, exchange.index)
+        if key in tables.skipped:
+            continue
+        if key in tables.setups:
+            tables.setups[key][0](server, replayer)
+        if key in tables.logins:
+            replayer.login(tables.logins[key][0], PROXY_HEADERS)
+        for path in tables.unrecorded_deletes.get(key, ((), ""))[0]:
+            status = replayer.delete(path)
+            assert status == 204, f"unrecorded DELETE {path} before {key}: {status}"
+        if key in tables.clock:
+            server.advance_clock(tables.clock[key][0])
+        outcome = replayer.send(exchange)
+        for problem in replayer.check(exchange, outcome):
+            failures.append(f"{exchange.file}[{exchange.index}] {exchange.label}: {problem}")
+    return failures

@@ -250,7 +250,8 @@ class AuthentikServer:
     """A local authentik stand-in for tests (see the package docstring for the interface).
 
     ``version`` picks the authentik release the instance plays for its whole life: "2025.10"
-    (authentik 2025.10.4, the default) or "2026.2" (authentik 2026.2.2); see versions.py.
+    (authentik 2025.10.4, the default) or "2026.2" (authentik 2026.2.2), or an AuthentikVersion
+    (versions.py lists every difference); ``self.version`` is that AuthentikVersion.
     """
 
     def __init__(
@@ -259,10 +260,12 @@ class AuthentikServer:
         akadmin_password: str = "akadmin",
         port: int = 0,
         tls: tuple[str, str] | None = None,
-        version: str = versions.DEFAULT.name,
+        version: str | versions.AuthentikVersion = versions.DEFAULT.name,
     ) -> None:
         self.version = versions.get(version)
         """The authentik version this instance behaves as (``.name`` "2026.2", ``.release`` "2026.2.2")."""
+        self.contract = contract.for_client(self.version.client)
+        """The authentik-client models every body is checked against (contract.py)."""
         self.bootstrap_token = bootstrap_token
         self.akadmin_password = akadmin_password
         self.tls = tls
@@ -334,7 +337,7 @@ class AuthentikServer:
         password = self.akadmin_password if isinstance(akadmin_password, _Keep) else akadmin_password
         with self.db.lock:
             self.db.clear()
-            seed.populate(self.db, bootstrap_token=token, akadmin_password=password)
+            seed.populate(self.db, self.version, bootstrap_token=token, akadmin_password=password)
 
     # --- time -----------------------------------------------------------------------------------
 
@@ -421,7 +424,7 @@ class AuthentikServer:
             with self.db.lock:
                 response = dispatch(request, self.db)
             if response.model is not None:
-                contract.check_response(response.model, response.payload)
+                self.contract.check_response(response.model, response.payload)
         except contract.ContractViolation as exc:
             message = f"{request.method} {request.path}: {exc}"
             self.contract_violations.append(message)

@@ -94,13 +94,13 @@ class User(Row):
 
 @dataclass(kw_only=True)
 class Group(Row):
-    """authentik_core.Group."""
+    """authentik_core.Group (2025.10 has one parent at most, 2026.2 any number: versions.py)."""
 
     pk: str
     num_pk: int
     name: str
     is_superuser: bool = False
-    parent: str | None = None
+    parents: list[str] = field(default_factory=list)
     users: list[int] = field(default_factory=list)
     attributes: dict[str, Any] = field(default_factory=dict)
     roles: list[str] = field(default_factory=list)
@@ -197,8 +197,10 @@ class AuthorizationCode(Grant):
 class AccessToken(Grant):
     """authentik_providers_oauth2.AccessToken; ``token`` is the signed JWT itself."""
 
+    pk: int
     token: str
     sub: str
+    id_token: dict[str, Any]  # the claims of the id_token issued with it (the API shows them)
     nonce: str | None = None
 
 
@@ -244,7 +246,11 @@ class Database:
     autocomplete: dict[str, Any] = field(default_factory=dict)
     # ApplicationViewSet.list's per-user page cache: (user pk, page) -> (stored at, application pks)
     app_list_cache: dict[tuple[int, int], tuple[dt.datetime, list[str]]] = field(default_factory=dict)
+    # FlowPlanner's plan cache: (flow pk, user pk, None for the anonymous user) -> expiry on the clock;
+    # a flow's cache_count is the number of live entries (2026.2's 07 [5], 33 [10])
+    flow_plans: dict[tuple[str, int | None], dt.datetime] = field(default_factory=dict)
     next_provider_pk: int = 1
+    next_grant_pk: int = 1  # access tokens' integer pks
     clock: Clock = field(default_factory=Clock)  # OIDC expiry and JWT times (see clock.py)
 
     def clear(self) -> None:
@@ -267,9 +273,27 @@ class Database:
             self.config,
             self.autocomplete,
             self.app_list_cache,
+            self.flow_plans,
         ):
             table.clear()
         self.next_provider_pk = 1
+        self.next_grant_pk = 1
+
+    def plan_flow(self, flow_pk: str, user_pk: int | None) -> None:
+        """FlowPlanner.plan(): a plan is cached for flow and user (cache_timeout_flows seconds) unless
+        a live one is, which is then used and keeps its expiry."""
+        key = (flow_pk, user_pk)
+        moment = self.clock.now()
+        if self.flow_plans.get(key, moment) <= moment:
+            timeout = dt.timedelta(seconds=int(self.config["cache_timeout_flows"]))
+            self.flow_plans[key] = moment + timeout
+
+    def cached_plans(self, flow_pk: str) -> int:
+        """Flow.cache_count: the live cached plans of the flow (for any user)."""
+        moment = self.clock.now()
+        return sum(
+            1 for (flow, _user), expiry in self.flow_plans.items() if flow == flow_pk and expiry > moment
+        )
 
     def is_superuser(self, user: User) -> bool:
         """authentik derives superuser status from group membership."""

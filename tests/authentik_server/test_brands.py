@@ -1,7 +1,8 @@
 """Brands beyond the literal transcripts: Host matching, the fallback brand, locale, default flows.
 
 The rules come from 30-brands and 31-brands-host-oidc-flows; each test wipes the server afterwards,
-so the shipped default brand is back for the next one.
+so the shipped default brand is back for the next one. Every test runs against both versions (the
+brand object is the same; matching and authorize differ, see the tests that say so).
 """
 
 from __future__ import annotations
@@ -12,13 +13,20 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.authentik_server import i18n
-from tests.authentik_server.conftest import TOKEN
+from tests.authentik_server import i18n, versions
+from tests.authentik_server.conftest import PASSWORD, TOKEN
 from tests.authentik_server.server import AuthentikServer
 
 BRANDS = "/api/v3/core/brands/"
 CURRENT = BRANDS + "current/"
 LOGIN_ENTRY = "/flows/-/default/authentication/?next=%2F"
+
+
+@pytest.fixture(scope="module", params=sorted(versions.VERSIONS))
+def server(request: pytest.FixtureRequest) -> Iterator[AuthentikServer]:
+    """One server per version (overrides conftest's default-version server in this module)."""
+    with AuthentikServer(bootstrap_token=TOKEN, akadmin_password=PASSWORD, version=request.param) as srv:
+        yield srv
 
 
 @pytest.fixture
@@ -45,14 +53,20 @@ def _matched(api: httpx.Client, host: str, **headers: str) -> str:
     return str(api.get(CURRENT, headers={"Host": host, **headers}).json()["matched_domain"])
 
 
-def test_host_picks_the_longest_case_insensitive_suffix(api: httpx.Client) -> None:
+def test_host_picks_the_longest_case_insensitive_suffix(api: httpx.Client, server: AuthentikServer) -> None:
     _brand(api, "auth.example.test")
     _brand(api, "acme.auth.example.test")
     _brand(api, "port.auth.example.test:8443")
+    _brand(api, "*.wild.example.test")
     assert _matched(api, "acme.auth.example.test") == "acme.auth.example.test"
     assert _matched(api, "ACME.Auth.Example.TEST") == "acme.auth.example.test"
     assert _matched(api, "sub.acme.auth.example.test") == "acme.auth.example.test"
-    assert _matched(api, "xacme.auth.example.test") == "acme.auth.example.test"  # no dot boundary
+    # 31 [3]: any plain suffix on 2025.10 (no dot boundary); 2026.2 needs the domain or "." + domain,
+    # and the next-longest match (auth.example.test, a dot boundary away) takes it
+    xacme = {"2025.10": "acme.auth.example.test", "2026.2": "auth.example.test"}[server.version.name]
+    assert _matched(api, "xacme.auth.example.test") == xacme
+    assert _matched(api, "xacme.example.test") == "authentik-default"
+    assert _matched(api, "a.wild.example.test") == "authentik-default"  # "*." is literal (31 [18])
     assert _matched(api, "portal.auth.example.test") == "auth.example.test"
     # the port is part of the Host: it breaks every port-less match, so the default brand answers
     assert _matched(api, "acme.auth.example.test:8443") == "authentik-default"
@@ -162,7 +176,11 @@ def test_the_authentication_entry_follows_the_brand(api: httpx.Client) -> None:
     assert logout.headers["Location"] == "/if/flow/default-invalidation-flow/"
 
 
-def test_authorize_without_session_lands_on_the_brand_flow(api: httpx.Client) -> None:
+def test_authorize_without_session_lands_on_the_brand_flow(
+    api: httpx.Client, server: AuthentikServer
+) -> None:
+    """2025.10 sends the browser to /flows/-/default/authentication/, which picks the brand's flow;
+    2026.2 plans the brand's flow at authorize time, and the source flow refuses: 404 (31 [34])."""
     provider = api.post(
         "/api/v3/providers/oauth2/",
         json={
@@ -175,13 +193,31 @@ def test_authorize_without_session_lands_on_the_brand_flow(api: httpx.Client) ->
     ).json()
     api.post("/api/v3/core/applications/", json={"name": "RP", "slug": "rp", "provider": provider["pk"]})
     _brand(api, "login.example.test", flow_authentication=_flow_pk(api, "default-source-authentication"))
+    _brand(api, "plain.example.test", branding_title="Plain")
+    query = {
+        "client_id": "brand-client",
+        "redirect_uri": "https://rp.example.test/cb",
+        "response_type": "code",
+    }
     host = {"Host": "login.example.test", "X-Forwarded-Proto": "https"}
     with httpx.Client(base_url=api.base_url, headers=host, timeout=10) as browser:
-        query = {"client_id": "brand-client", "redirect_uri": "https://rp.example.test/cb"}
-        authorize = browser.get("/application/o/authorize/", params={**query, "response_type": "code"})
-        assert authorize.headers["Location"].startswith("/flows/-/default/authentication/?next=")
-        entry = browser.get(authorize.headers["Location"])
-        assert entry.headers["Location"].startswith("/if/flow/default-source-authentication/?next=")
+        authorize = browser.get("/application/o/authorize/", params=query)
+        if server.version.authorize_login == "entry":
+            assert authorize.headers["Location"].startswith("/flows/-/default/authentication/?next=")
+            entry = browser.get(authorize.headers["Location"])
+            assert entry.headers["Location"].startswith("/if/flow/default-source-authentication/?next=")
+        else:
+            assert authorize.status_code == 404
+            assert authorize.headers["Content-Type"] == "text/html; charset=utf-8"
+            assert "set-cookie" not in authorize.headers  # nothing was planned
+    plain = {"Host": "plain.example.test", "X-Forwarded-Proto": "https"}
+    with httpx.Client(base_url=api.base_url, headers=plain, timeout=10) as browser:
+        authorize = browser.get("/application/o/authorize/", params={**query, "scope": "openid email"})
+        assert authorize.status_code == 302 and "authentik_session" in authorize.cookies
+        if server.version.authorize_login == "plan":  # 31 [35]: the first authentication flow by slug
+            location = authorize.headers["Location"]
+            assert location.startswith("/if/flow/default-authentication-flow/?client_id=brand-client&")
+            assert "&scope=openid+email&next=%2Fapplication%2Fo%2Fauthorize%2F%3Fclient_id%3D" in location
 
 
 def test_the_executor_shows_the_brand(api: httpx.Client, server: AuthentikServer) -> None:

@@ -151,7 +151,9 @@ def test_tls(tmp_path: Path) -> None:
             assert session.post("/api/v3/core/tokens/", json=body, headers=referer).status_code == 201
 
 
-def test_standalone_module() -> None:
+@pytest.mark.parametrize("version", [None, "2025.10", "2026.2"])
+def test_standalone_module(version: str | None) -> None:
+    chosen = ["--authentik-version", version] if version else []
     process = subprocess.Popen(
         [
             sys.executable,
@@ -163,6 +165,7 @@ def test_standalone_module() -> None:
             "cli-token",
             "--akadmin-password",
             "cli-pw",
+            *chosen,
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -175,6 +178,9 @@ def test_standalone_module() -> None:
         assert url.startswith("http://127.0.0.1:")
         me = httpx.get(url + "/api/v3/core/users/me/", headers={"Authorization": "Bearer cli-token"})
         assert me.json()["user"]["username"] == "akadmin"
+        running = httpx.get(url + "/api/v3/admin/version/", headers={"Authorization": "Bearer cli-token"})
+        release = {None: "2025.10.4", "2025.10": "2025.10.4", "2026.2": "2026.2.2"}[version]
+        assert running.json()["version_current"] == release
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0

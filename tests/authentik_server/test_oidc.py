@@ -3,12 +3,15 @@
 A headless login through authorize and the flow executor for the confidential and the public client
 (as in 26/27), PKCE and single-use codes, iss following the Host, tokens verified with the JWKS via
 PyJWT, refresh rotation, expiry through the server clock, and logout ending the session and its tokens.
+Every test runs against both versions; where they differ (the login's first redirect, the challenge
+keys, jti, the kid) each version's recorded behaviour is asserted.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +21,7 @@ import httpx
 import jwt
 import pytest
 
-from tests.authentik_server import oidc_keys
+from tests.authentik_server import oidc_keys, versions
 from tests.authentik_server.conftest import PASSWORD, TOKEN
 from tests.authentik_server.server import AuthentikServer
 
@@ -89,6 +92,13 @@ def _setup(server: AuthentikServer) -> tuple[Client, Client]:
     return portal, files
 
 
+@pytest.fixture(scope="module", params=sorted(versions.VERSIONS))
+def server(request: pytest.FixtureRequest) -> Iterator[AuthentikServer]:
+    """One server per version (overrides conftest's default-version server in this module)."""
+    with AuthentikServer(bootstrap_token=TOKEN, akadmin_password=PASSWORD, version=request.param) as srv:
+        yield srv
+
+
 @pytest.fixture(scope="module")
 def clients(server: AuthentikServer) -> tuple[Client, Client]:
     """dezky-portal-like confidential and ocis-like public clients (the public one has offline_access)."""
@@ -115,22 +125,41 @@ def _authorize_url(client: Client, **extra: str) -> str:
     return "/application/o/authorize/?" + urlencode(query)
 
 
-def _login_through_authorize(browser: httpx.Client, authorize: str) -> str:
-    """authorize -> default authentication flow -> authorize again (26); returns the final Location."""
+def _flow_interface(browser: httpx.Client, authorize: str) -> str:
+    """authorize without a session -> the login flow's interface URL, as each version gets there (26 [0]).
+
+    2025.10: /flows/-/default/authentication/?next=<authorize>, which 302s to the interface with next;
+    2026.2: straight to the interface with the authorize query and next.
+    """
     first = browser.get(authorize)
     assert first.status_code == 302
-    assert first.headers["location"].startswith(
-        "/flows/-/default/authentication/?next=/application/o/authorize/"
-    )
-    interface = browser.get(first.headers["location"])
-    assert interface.status_code == 302
-    assert interface.headers["location"].startswith("/if/flow/default-authentication-flow/?next=")
+    location = first.headers["location"]
+    if location.startswith("/flows/-/default/authentication/"):
+        assert location.startswith("/flows/-/default/authentication/?next=/application/o/authorize/")
+        interface = browser.get(location)
+        assert interface.status_code == 302
+        location = interface.headers["location"]
+        assert location.startswith("/if/flow/default-authentication-flow/?next=")
+        return str(location)
+    assert location.startswith("/if/flow/default-authentication-flow/?client_id=")
+    assert parse_qs(urlsplit(location).query)["next"] == [authorize]
+    return str(location)
+
+
+def _login_through_authorize(browser: httpx.Client, authorize: str) -> str:
+    """authorize -> default authentication flow -> authorize again (26); returns the final Location."""
+    interface = _flow_interface(browser, authorize)
     executor = "/api/v3/flows/executor/default-authentication-flow/?" + urlencode(
-        {"query": urlsplit(interface.headers["location"]).query}
+        {"query": urlsplit(interface).query}
     )
     identification = browser.get(executor).json()
     assert identification["component"] == "ak-stage-identification"
     assert "application_pre" in identification
+    if "pending_user_identifier" in identification:  # 2026.2 (26 [1])
+        assert str(identification["application_pre_launch"]).startswith("https://")  # the app's launch URL
+        assert identification["flow_info"]["cancel_url"] == "/flows/-/cancel/?" + urlencode(
+            {"next": authorize}
+        )
     assert browser.post(
         executor, json={"component": "ak-stage-identification", "uid_field": "akadmin"}
     ).is_redirect
@@ -202,7 +231,12 @@ def test_confidential_client_headless_login(
     assert id_token["preferred_username"] == "akadmin"
     assert id_token["groups"] == ["authentik Admins"]
     assert {key: access.pop(key) for key in ("azp", "uid", "scope")}["azp"] == portal.client_id
-    assert access == id_token
+    assert access == id_token  # on 2026.2 the same jti in both (26 [8])
+    jti = id_token.get("jti")
+    if server.version.jwt_jti:
+        assert isinstance(jti, str) and len(jti) == 40 and list(id_token).index("jti") == 10
+    else:
+        assert jti is None
     info = httpx.get(
         server.url + "/application/o/userinfo/", headers={"Authorization": f"Bearer {body['access_token']}"}
     )
@@ -295,6 +329,14 @@ def test_authorize_errors(
     assert prompt.headers["location"].startswith(PORTAL_CALLBACK + "?error=login_required&")
 
 
+def _access_tokens(server: AuthentikServer) -> list[dict[str, Any]]:
+    """oauth2/access_tokens/: the issued tokens whose session lives."""
+    listed = httpx.get(server.url + "/api/v3/oauth2/access_tokens/", headers=AUTH, timeout=10)
+    assert listed.status_code == 200
+    results: list[dict[str, Any]] = listed.json()["results"]
+    return results
+
+
 def _authenticated_sessions(server: AuthentikServer) -> int:
     listed = httpx.get(server.url + "/api/v3/core/authenticated_sessions/", headers=AUTH, timeout=10)
     return int(listed.json()["pagination"]["count"])
@@ -308,6 +350,9 @@ def test_logout_ends_the_session_and_its_tokens(
     access = _redeem(server, portal, code).json()["access_token"]
     bearer = {"Authorization": f"Bearer {access}"}
     assert httpx.get(server.url + "/application/o/userinfo/", headers=bearer).status_code == 200
+    sid = hashlib.sha256(browser.cookies["authentik_session"].encode()).hexdigest()
+    mine = [t for t in _access_tokens(server) if json.loads(t["id_token"])["sid"] == sid]
+    assert [(t["provider"]["client_id"], t["is_expired"]) for t in mine] == [(portal.client_id, False)]
     end = browser.get("/application/o/portal/end-session/")
     assert end.headers["location"] == "/if/flow/default-provider-invalidation-flow/?inspector=available"
     assert browser.get("/api/v3/core/users/me/").status_code == 200  # end-session keeps the session
@@ -322,6 +367,7 @@ def test_logout_ends_the_session_and_its_tokens(
         assert key not in server.db.sessions
     dead = httpx.get(server.url + "/application/o/userinfo/", headers=bearer)
     assert dead.status_code == 401 and dead.headers["www-authenticate"].startswith('error="invalid_token"')
+    assert not [t for t in _access_tokens(server) if json.loads(t["id_token"])["sid"] == sid]  # 28 [66]
 
 
 def test_expiry_follows_the_server_clock() -> None:
@@ -342,17 +388,23 @@ def test_expiry_follows_the_server_clock() -> None:
             server.advance_clock(-1)
 
 
-def test_keypair_is_real_and_shared(server: AuthentikServer) -> None:
+def test_keypair_is_real_and_shared(server: AuthentikServer, clients: tuple[Client, Client]) -> None:
     keypair = httpx.get(
         server.url + "/api/v3/crypto/certificatekeypairs/",
         params={"name": oidc_keys.KEYPAIR_NAME},
         headers=AUTH,
     ).json()["results"][0]
     key = oidc_keys.signing_key()
-    jwk = key.jwk()
+    jwk = httpx.get(f"{server.url}/application/o/{clients[0].slug}/jwks/").json()["keys"][0]
     sha1 = base64.urlsafe_b64decode(jwk["x5t"] + "=").hex(":")
     assert keypair["fingerprint_sha1"] == sha1
-    assert jwk["kid"] == hashlib.md5(key.private_pem.encode(), usedforsecurity=False).hexdigest()
+    pem = key.private_pem.encode()
+    kids = {  # 25: the md5 hex on 2025.10, the urlsafe base64 SHA-512 (86 characters) on 2026.2
+        "2025.10": hashlib.md5(pem, usedforsecurity=False).hexdigest(),
+        "2026.2": base64.urlsafe_b64encode(hashlib.sha512(pem).digest()).decode().rstrip("="),
+    }
+    assert jwk["kid"] == kids[server.version.name]
+    assert len(jwk["kid"]) == {"2025.10": 32, "2026.2": 86}[server.version.name]
     assert key.private_key.key_size == 4096 and jwk["e"] == "AQAB"
     with AuthentikServer() as other:  # another server (and a wipe) keeps the same key
         other.wipe()

@@ -15,10 +15,11 @@ import pytest
 from tests.authentik_server.replay import (
     ACCESS_TOKEN,
     CODE,
-    PROXY_HEADERS,
     REFRESH_TOKEN,
+    TRANSCRIPTS,
     Replayer,
-    load,
+    Tables,
+    replay_file,
     schedule,
     transcript_files,
 )
@@ -27,11 +28,9 @@ from tests.authentik_server.server import AuthentikServer
 API_TOKEN = "replay-bootstrap-token-0123456789"
 PASSWORD = "replay-akadmin-password"
 
-# Exchanges that cannot be replayed, with the reason: (file, index) -> why.
+# The tables are described in replay.Tables.
 SKIPPED: dict[tuple[str, int], str] = {}
-# Exchanges recorded later than their file's position: (file, index) -> replay right after (file, index).
 MOVED = {("13-oauth2-setup-urls.json", i): ("14-applications-create-and-errors.json", 1) for i in (3, 4, 5)}
-PLAN = schedule(MOVED) if transcript_files() else {}
 
 _26 = "26-oidc-authorize-code-confidential.json"
 _28 = "28-oidc-errors.json"
@@ -94,8 +93,6 @@ SOURCES: dict[tuple[str, int], dict[str, int]] = {
     (_28, 52): {CODE: 10},  # "the code from the 'expire' authorize above"
 }
 
-pytestmark = pytest.mark.skipif(not transcript_files(), reason="transcripts not available")
-
 
 def second_instance_aliases(server: AuthentikServer) -> dict[Any, Any]:
     """SECOND_INSTANCE_SEED resolved to this server's pks."""
@@ -104,6 +101,26 @@ def second_instance_aliases(server: AuthentikServer) -> dict[Any, Any]:
         rows: dict[str, dict[str, Any]] = getattr(server.db, table)
         aliases[theirs] = next(pk for pk, row in rows.items() if row[name] == value)
     return aliases
+
+
+def _second_instance(server: AuthentikServer, replayer: Replayer) -> None:
+    replayer.new_instance(second_instance_aliases(server))
+
+
+TABLES = Tables(
+    skipped=SKIPPED,
+    moved=MOVED,
+    logins=LOGINS,
+    unrecorded_deletes=UNRECORDED_DELETES,
+    clock=CLOCK,
+    sources=SOURCES,
+    setups={
+        (SECOND_INSTANCE, 0): (_second_instance, "files 25-31 come from a second, fresh instance (above)")
+    },
+)
+FILES = transcript_files()
+PLAN = schedule(MOVED) if FILES else {}
+pytestmark = pytest.mark.skipif(not FILES, reason="transcripts not available")
 
 
 @pytest.fixture(scope="module")
@@ -117,36 +134,13 @@ def replayer(server: AuthentikServer) -> Replayer:
     return Replayer(server.url, API_TOKEN, PASSWORD, sources=SOURCES)
 
 
-@pytest.mark.parametrize("name", transcript_files())
+@pytest.mark.parametrize("name", FILES)
 def test_transcript(name: str, server: AuthentikServer, replayer: Replayer) -> None:
-    failures = []
-    for exchange in PLAN[name]:
-        key = (exchange.file, exchange.index)
-        if key in SKIPPED:
-            continue
-        if key == (SECOND_INSTANCE, 0):
-            replayer.new_instance(second_instance_aliases(server))
-        if key in LOGINS:
-            replayer.login(LOGINS[key][0], PROXY_HEADERS)
-        for path in UNRECORDED_DELETES.get(key, ((), ""))[0]:
-            status = replayer.delete(path)
-            assert status == 204, f"unrecorded DELETE {path} before {key}: {status}"
-        if key in CLOCK:
-            server.advance_clock(CLOCK[key][0])
-        outcome = replayer.send(exchange)
-        for problem in replayer.check(exchange, outcome):
-            failures.append(f"{exchange.file}[{exchange.index}] {exchange.label}: {problem}")
+    failures = replay_file(PLAN[name], TABLES, server, replayer)
     assert not server.contract_violations
     assert not server.errors
     assert not failures, "\n".join(failures)
 
 
 def test_tables_name_real_exchanges() -> None:
-    for table in (SKIPPED, LOGINS, UNRECORDED_DELETES, CLOCK, SOURCES):
-        for name, index in table:
-            assert name in transcript_files() and index < len(load(name))
-    assert all(reason for reason in SKIPPED.values())
-    assert all(why for _jar, why in LOGINS.values()) and all(why for _s, why in CLOCK.values())
-    assert all(paths and why for paths, why in UNRECORDED_DELETES.values())
-    for (name, index), issuers in SOURCES.items():
-        assert all(source < index for source in issuers.values()), name
+    assert not TABLES.problems(FILES, TRANSCRIPTS)

@@ -6,6 +6,7 @@ import html
 import json
 from dataclasses import dataclass, field
 from email.message import Message
+from functools import cache
 from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
 from string import Template
@@ -20,8 +21,7 @@ JSON_API = "application/json; charset=utf-8"  # DRF's renderer (the version deci
 JSON_PLAIN = "application/json"  # Django JsonResponse (flow executor, OIDC discovery)
 HTML = "text/html; charset=utf-8"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-_NOT_FOUND_PAGE = Path(__file__).with_name("not_found.html")
-_ERROR_PAGE = Path(__file__).with_name("oauth_error.html")  # authentik's if/error.html
+_HERE = Path(__file__).parent
 
 
 @dataclass
@@ -152,17 +152,27 @@ def no_content() -> Response:
     return Response(204, content_type=None)
 
 
-def html_not_found() -> Response:
-    """Django's 404 page (authentik renders it for every unknown path, /api/v3/ included)."""
-    return Response(404, content_type=HTML, raw=_NOT_FOUND_PAGE.read_bytes())
+@cache
+def _template(name: str) -> Template:
+    return Template((_HERE / name).read_text())
 
 
-def html_error_page(title: str, message: str, status: int = 400) -> Response:
-    """authentik's bad_request_message(): the full flow-style HTML page with a title and a message."""
-    page = Template(_ERROR_PAGE.read_text()).substitute(
-        title=html.escape(title), message=html.escape(message)
+def html_error_page(request: Request, title: str, message: str, status: int = 400) -> Response:
+    """authentik's bad_request_message(): the full flow-style HTML page with a title and a message.
+
+    The template is the server version's (2026.2 has a new one); the page is titled with the brand
+    the Host picked (31-brands-host-oidc-flows [34]: "ACME").
+    """
+    brand_title = request.brand.fields["branding_title"] if request.brand is not None else "authentik"
+    page = _template(request.version.html_page).substitute(
+        brand_title=html.escape(str(brand_title)), title=html.escape(title), message=html.escape(message)
     )
     return Response(status, content_type=HTML, raw=page.encode("utf-8"))
+
+
+def html_not_found(request: Request) -> Response:
+    """Django's 404 page (authentik renders it for every unknown path, /api/v3/ included)."""
+    return html_error_page(request, "Not Found", "", 404)
 
 
 def redirect(location: str, headers: list[tuple[str, str]] | None = None) -> Response:

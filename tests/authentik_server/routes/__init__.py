@@ -13,6 +13,7 @@ from tests.authentik_server.routes import (
     groups,
     lookups,
     meta,
+    oauth2_tokens,
     oidc_authorize,
     oidc_discovery,
     oidc_token,
@@ -35,6 +36,7 @@ ROUTES: tuple[Route, ...] = (
     *brands.ROUTES,
     *groups.ROUTES,
     *tokens.ROUTES,
+    *oauth2_tokens.ROUTES,
     *sessions.ROUTES,
     *flow_executor.ROUTES,
     *oidc_authorize.ROUTES,
@@ -62,7 +64,7 @@ def dispatch(request: Request, db: Database) -> Response:
     Like authentik's BrandMiddleware, the brand comes from the Host header before anything else and
     its locale applies to everything the request produces (brands.py, i18n.py).
     """
-    request.brand = for_host(db, request.headers.get("Host", ""))
+    request.brand = for_host(db, request.headers.get("Host", ""), request.version.brand_match)
     response = _run(request, db)
     if response.content_type == JSON_API:  # DRF's JSON renderer: with or without a charset
         response.content_type = request.version.api_json
@@ -80,7 +82,7 @@ def _run(request: Request, db: Database) -> Response:
     """
     first = next((r for r in ROUTES if r.pattern.match(request.path)), None)
     if first is None:
-        return html_not_found()
+        return html_not_found(request)
     matching = [r for r in ROUTES if r.pattern.pattern == first.pattern.pattern]
     method = "GET" if request.method == "HEAD" else request.method
     chosen = next((r for r in matching if method in r.methods), None)

@@ -19,6 +19,7 @@ from tests.authentik_server.routes.base import route
 from tests.authentik_server.routes.providers import generic_json
 from tests.authentik_server.state import Application, Database, new_uuid, now
 from tests.authentik_server.validators import domainless_url, existing, unique
+from tests.authentik_server.versions import AuthentikVersion
 from tests.authentik_server.web import Request, Response, no_content, ok
 
 DEFAULTS: dict[str, Any] = {
@@ -49,10 +50,21 @@ def launch_url(db: Database, app: Application) -> str | None:
         return None
 
 
-def app_json(db: Database, app: Application, provider_view_of: Application | None = None) -> dict[str, Any]:
-    """ApplicationSerializer; ``provider_view_of`` is the (possibly stale) app the provider_obj sees."""
+def app_json(
+    db: Database, app: Application, version: AuthentikVersion, provider_view_of: Application | None = None
+) -> dict[str, Any]:
+    """ApplicationSerializer; ``provider_view_of`` is the (possibly stale) app the provider_obj sees.
+
+    No icon is ever uploaded: meta_icon is null on 2025.10; on 2026.2 it is a file field, "", and
+    its URLs are null (14).
+    """
     f = app.fields
     provider = db.providers.get(f["provider"]) if f["provider"] is not None else None
+    icon: dict[str, Any] = (
+        {"meta_icon": "", "meta_icon_url": None, "meta_icon_themed_urls": None}
+        if version.application_icon_urls
+        else {"meta_icon": None}
+    )
     return {
         "pk": app.pk,
         "name": f["name"],
@@ -66,7 +78,7 @@ def app_json(db: Database, app: Application, provider_view_of: Application | Non
         "launch_url": launch_url(db, app),
         "open_in_new_tab": f["open_in_new_tab"],
         "meta_launch_url": f["meta_launch_url"],
-        "meta_icon": None,
+        **icon,
         "meta_description": f["meta_description"],
         "meta_publisher": f["meta_publisher"],
         "policy_engine_mode": f["policy_engine_mode"],
@@ -117,28 +129,28 @@ def _get(request: Request, db: Database) -> Application:
 
 def create(request: Request, db: Database) -> Response:
     """POST core/applications/ (creating an application flushes every user's list cache)."""
-    data = drf.validate("ApplicationRequest", request.json(), _rules(db, None))
+    data = drf.validate(request.version, "ApplicationRequest", request.json(), _rules(db, None))
     app = Application(pk=new_uuid(), fields={**DEFAULTS, **data})
     db.applications[app.pk] = app
     db.app_list_cache.clear()
-    return ok(app_json(db, app), "Application", 201)
+    return ok(app_json(db, app, request.version), "Application", 201)
 
 
 def retrieve(request: Request, db: Database) -> Response:
     """GET core/applications/{slug}/."""
-    return ok(app_json(db, _get(request, db)), "Application")
+    return ok(app_json(db, _get(request, db), request.version), "Application")
 
 
 def update(request: Request, db: Database) -> Response:
     """PUT/PATCH; the response's provider_obj still shows the pre-update application (as recorded)."""
     app = _get(request, db)
     model = "ApplicationRequest" if request.method == "PUT" else "PatchedApplicationRequest"
-    data = drf.validate(model, request.json(), _rules(db, app.pk))
+    data = drf.validate(request.version, model, request.json(), _rules(db, app.pk))
     before = copy.deepcopy(app)
     app.fields.update(data)
     app.touch()
     stale = before if before.fields["provider"] == app.fields["provider"] else None
-    return ok(app_json(db, app, stale), "Application")
+    return ok(app_json(db, app, request.version, stale), "Application")
 
 
 def destroy(request: Request, db: Database) -> Response:
@@ -156,7 +168,7 @@ def destroy(request: Request, db: Database) -> Response:
 
 
 def _filtered(request: Request, db: Database) -> list[listing.Item]:
-    items = [listing.Item(app_json(db, a), a.seq) for a in db.applications.values()]
+    items = [listing.Item(app_json(db, a, request.version), a.seq) for a in db.applications.values()]
     items = listing.exact(
         request, items, ("slug", "name", "group", "meta_launch_url", "meta_description", "meta_publisher")
     )
@@ -168,12 +180,12 @@ def _filtered(request: Request, db: Database) -> list[listing.Item]:
     return listing.order(request, items, ("name",), ("name", "slug", "group"))
 
 
-def _refetch(db: Database, pks: list[str]) -> list[dict[str, Any]]:
+def _refetch(db: Database, pks: list[str], version: AuthentikVersion) -> list[dict[str, Any]]:
     """Application.objects.filter(pk__in=cached pks): current rows, default ordering."""
     apps = sorted(
         (db.applications[pk] for pk in pks if pk in db.applications), key=lambda a: (a.fields["name"], a.seq)
     )
-    return [app_json(db, a) for a in apps]
+    return [app_json(db, a, version) for a in apps]
 
 
 def app_list(request: Request, db: Database) -> Response:
@@ -189,7 +201,7 @@ def app_list(request: Request, db: Database) -> Response:
         key = (request.user.pk, pagination["current"])
         cached = db.app_list_cache.get(key)
         if cached is not None and cached[1] and now() - cached[0] < _CACHE_TTL:
-            results = _refetch(db, cached[1])
+            results = _refetch(db, cached[1], request.version)
         else:
             db.app_list_cache[key] = (now(), [a["pk"] for a in chunk])
     if (request.param("only_with_launch_url") or "").lower() == "true":

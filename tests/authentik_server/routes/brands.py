@@ -25,8 +25,14 @@ from tests.authentik_server.web import Request, Response, no_content, ok
 
 _MODEL = "Brand"
 _SINGLE_DEFAULT = "Only a single brand can be set as default."
-# the tenant's UI flags current/ reports (30 [2]; no tenant settings are modelled)
+# the tenant's UI flags current/ reports (30 [2]; no tenant settings are modelled); 2026.2 adds
+# flows_continuous_login (32 [9])
 FLAGS = {"policies_buffered_access_view": False, "flows_refresh_others": False}
+FLAGS_CONTINUOUS_LOGIN = {
+    "policies_buffered_access_view": False,
+    "flows_continuous_login": False,
+    "flows_refresh_others": False,
+}
 # filterset_fields that compare as text (django-filter's exact lookup; 30 [59]-[61], [68], [69])
 _EXACT_FILTERS = (
     "brand_uuid",
@@ -99,7 +105,9 @@ def _single_default(db: Database, current: str | None) -> Callable[[dict[str, An
 
 
 def _validated(request: Request, db: Database, model: str, current: str | None) -> dict[str, Any]:
-    return drf.validate(model, request.json(), _rules(db, current), _single_default(db, current))
+    return drf.validate(
+        request.version, model, request.json(), _rules(db, current), _single_default(db, current)
+    )
 
 
 def _get(request: Request, db: Database) -> Brand:
@@ -166,30 +174,39 @@ def brand_list(request: Request, db: Database) -> Response:
     return ok(listing.page_body(request, [i.data for i in items]), "PaginatedBrandList")
 
 
-def current_json(db: Database, brand: Brand) -> dict[str, Any]:
-    """CurrentBrandSerializer: flows as slugs, an unset flow left out rather than null (31 [17])."""
+def current_json(request: Request, db: Database, brand: Brand) -> dict[str, Any]:
+    """CurrentBrandSerializer: flows as slugs, an unset flow left out rather than null (31 [17]).
+
+    2026.2 adds the (null) themed URLs of logo and favicon and the flows_continuous_login flag (32 [9]).
+    """
     f = brand.fields
-    body: dict[str, Any] = {
-        "matched_domain": f["domain"],
-        "branding_title": f["branding_title"],
-        "branding_logo": f["branding_logo"],
-        "branding_favicon": f["branding_favicon"],
-        "branding_custom_css": f["branding_custom_css"],
-        "ui_footer_links": [],
-        "ui_theme": brands.theme(brand),
-    }
+    themed = request.version.current_brand_themed
+    body: dict[str, Any] = {"matched_domain": f["domain"], "branding_title": f["branding_title"]}
+    body["branding_logo"] = f["branding_logo"]
+    if themed:
+        body["branding_logo_themed_urls"] = None
+    body["branding_favicon"] = f["branding_favicon"]
+    if themed:
+        body["branding_favicon_themed_urls"] = None
+    body.update(
+        {
+            "branding_custom_css": f["branding_custom_css"],
+            "ui_footer_links": [],
+            "ui_theme": brands.theme(brand),
+        }
+    )
     for field in brands.FLOW_FIELDS:
         slug = brands.flow_slug(db, brand, field)
         if slug is not None:
             body[field] = slug
     body["default_locale"] = brands.locale(brand)
-    body["flags"] = dict(FLAGS)
+    body["flags"] = dict(FLAGS_CONTINUOUS_LOGIN if themed else FLAGS)
     return body
 
 
 def current(request: Request, db: Database) -> Response:
     """GET core/brands/current/ (AllowAny: the same with or without a token, 30 [2], [3])."""
-    return ok(current_json(db, brands.of(request)), "CurrentBrand")
+    return ok(current_json(request, db, brands.of(request)), "CurrentBrand")
 
 
 _DETAIL = r"/api/v3/core/brands/(?P<pk>[^/]+)/"

@@ -31,7 +31,7 @@ from tests.authentik_server.drf import ApiError, not_found
 from tests.authentik_server.i18n import Message
 from tests.authentik_server.routes.applications import launch_url
 from tests.authentik_server.routes.base import Access, route
-from tests.authentik_server.state import Brand, Database, ReputationScore, Session, User, new_uuid, now
+from tests.authentik_server.state import Application, Database, ReputationScore, Session, User, new_uuid, now
 from tests.authentik_server.web import JSON_PLAIN, Request, Response, html_not_found, redirect
 
 FLOW_SLUG = "default-authentication-flow"
@@ -39,6 +39,8 @@ LOGOUT_FLOW = "default-invalidation-flow"
 PROVIDER_LOGOUT_FLOW = "default-provider-invalidation-flow"
 LOG_IN = Message("Log in")  # IdentificationStage's primary_action (31 [25]: "Anmelden" for de)
 _DEFAULT_AVATAR = "/static/dist/assets/images/user_default.png"
+# the tenant's reputation_lower_limit/reputation_upper_limit (2026.2's 24 [11]: the score stays at 5)
+REPUTATION_LIMITS = (-5, 5)
 _ERROR_CODES = {
     drf.REQUIRED: "required",
     drf.NOT_NULL: "null",
@@ -51,14 +53,26 @@ _STAGE_MODELS = {
 }
 
 
-def _flow_info(flow: dict[str, Any], brand: Brand, title: str | None = None) -> dict[str, Any]:
-    """ContextualFlowInfo; the background is the brand's (31 [25]), as no flow has one of its own."""
-    return {
+def _flow_info(request: Request, flow: dict[str, Any], title: str | None = None) -> dict[str, Any]:
+    """ContextualFlowInfo; the background is the brand's (31 [25]), as no flow has one of its own.
+
+    2026.2 adds background_themed_urls and, when the executor's query carries a ``next`` (an OAuth
+    login), passes it on to the cancel URL (26 [1]).
+    """
+    brand = brands.of(request)
+    info: dict[str, Any] = {
         "title": title if title is not None else flow["title"],
         "background": brand.fields["branding_default_flow_background"],
-        "cancel_url": "/flows/-/cancel/",
-        "layout": flow["layout"],
     }
+    cancel = "/flows/-/cancel/"
+    if request.version.challenge_additions:
+        info["background_themed_urls"] = None
+        following = _query(request).get("next")
+        if following:
+            cancel += "?" + urlencode({"next": following[-1]})
+    info["cancel_url"] = cancel
+    info["layout"] = flow["layout"]
+    return info
 
 
 def _challenge_response(body: dict[str, Any], model: str) -> Response:
@@ -69,9 +83,8 @@ def _flow_redirect(to: str) -> Response:
     return _challenge_response({"component": "xak-flow-redirect", "to": to}, "RedirectChallenge")
 
 
-def _application_pre(db: Database, session: Session) -> str | None:
-    app = db.applications.get(session.application_pre) if session.application_pre else None
-    return str(app.fields["name"]) if app else None
+def _application_pre(db: Database, session: Session) -> Application | None:
+    return db.applications.get(session.application_pre) if session.application_pre else None
 
 
 def _challenge(
@@ -82,17 +95,22 @@ def _challenge(
     errors: dict[str, list[dict[str, str]]] | None = None,
 ) -> Response:
     stage = session.flow["stage"]
-    body: dict[str, Any] = {"flow_info": _flow_info(flow, brands.of(request))}
+    body: dict[str, Any] = {"flow_info": _flow_info(request, flow)}
+    additions = request.version.challenge_additions
     if stage == "identification":
         body["component"] = "ak-stage-identification"
         if errors:
             body["response_errors"] = errors
-        body.update(
-            {"user_fields": ["email", "username"], "password_fields": False, "allow_show_password": False}
-        )
-        application = _application_pre(db, session)
-        if application is not None:
-            body["application_pre"] = application
+        body["user_fields"] = ["email", "username"]
+        if additions:
+            body["pending_user_identifier"] = None
+        body.update({"password_fields": False, "allow_show_password": False})
+        app = _application_pre(db, session)
+        if app is not None:
+            body["application_pre"] = app.fields["name"]
+            launch = launch_url(db, app) if additions else None
+            if launch is not None:  # the app's launch URL, when it has one (26 [1])
+                body["application_pre_launch"] = launch
         body.update(
             {
                 "flow_designation": flow["designation"],
@@ -103,6 +121,8 @@ def _challenge(
                 "enable_remember_me": False,
             }
         )
+        if additions:
+            body["passkey_challenge"] = None
     else:
         user = db.user_by_username(session.flow["pending_user"])
         body["component"] = "ak-stage-password"
@@ -137,27 +157,63 @@ def _reputation(db: Database, identifier: str, ip: str, delta: int) -> None:
     if row is None:
         row = ReputationScore(pk=new_uuid(), identifier=identifier, ip=ip)
         db.reputation[row.pk] = row
-    row.score += delta
+    row.score = max(REPUTATION_LIMITS[0], min(REPUTATION_LIMITS[1], row.score + delta))
     row.updated = now()
     row.touch()
 
 
+def _query(request: Request) -> dict[str, list[str]]:
+    """The executor's ``query=`` parameter, parsed (authentik's SESSION_KEY_GET)."""
+    return parse_qs(request.param("query") or "", keep_blank_values=True)
+
+
 def _next_from_query(request: Request) -> str:
-    """The ``next`` inside the executor's ``query=`` parameter (authentik's SESSION_KEY_GET)."""
-    values = parse_qs(request.param("query") or "", keep_blank_values=True).get("next")
+    """The ``next`` inside the executor's ``query=`` parameter."""
+    values = _query(request).get("next")
     return values[-1] if values else "/"
 
 
-def _plan(request: Request, session: Session, slug: str, **state: Any) -> None:
-    """Start a plan for ``slug`` unless one is pending; the plan remembers ``next`` from its start."""
-    if session.flow.get("slug") != slug:
-        session.flow = {"slug": slug, "next": _next_from_query(request), **state}
+def plan_cached(request: Request, db: Database, flow: dict[str, Any]) -> None:
+    """FlowPlanner.plan() for the request's user: the plan goes into the flow cache (cache_count)."""
+    user = session_user(request, db)
+    db.plan_flow(str(flow["pk"]), user.pk if user else None)
+
+
+def applicable(request: Request, db: Database, flow: dict[str, Any]) -> bool:
+    """FlowPlanner's checks before it plans: the flow's authentication requirement, then its policies.
+
+    The only flows with policy bindings here are the shipped source flows (their if-sso policies
+    refuse a plan not started from a source: 2026.2's 31 [34]) and initial-setup; no source exists,
+    so a flow with policies is never applicable.
+    """
+    user = session_user(request, db)
+    requirement = flow["authentication"]
+    if requirement == "require_authenticated" and user is None:
+        return False
+    if requirement == "require_unauthenticated" and user is not None:
+        return False
+    if requirement == "require_superuser" and (user is None or not db.is_superuser(user)):
+        return False
+    return not flow["policies"]
+
+
+def new_plan(flow: dict[str, Any], following: str, **state: Any) -> dict[str, Any]:
+    """The plan state a session keeps for ``flow`` (``next``: where the finished flow redirects)."""
+    stages = {FLOW_SLUG: {"stage": "identification", "pending_user": None}}.get(str(flow["slug"]), {})
+    return {"slug": flow["slug"], "next": following, **stages, **state}
+
+
+def _plan(request: Request, db: Database, session: Session, flow: dict[str, Any], **state: Any) -> None:
+    """Start a plan for ``flow`` unless one is pending; the plan remembers ``next`` from its start."""
+    if session.flow.get("slug") != flow["slug"]:
+        plan_cached(request, db, flow)
+        session.flow = new_plan(flow, _next_from_query(request), **state)
 
 
 def _solve(request: Request, db: Database, session: Session, flow: dict[str, Any]) -> Response:
     stage = session.flow["stage"]
     try:
-        data = drf.validate(_STAGE_MODELS[stage][0], request.json())
+        data = drf.validate(request.version, _STAGE_MODELS[stage][0], request.json())
     except ApiError as exc:
         if exc.status != 400:
             raise
@@ -181,7 +237,7 @@ def _done(request: Request, flow: dict[str, Any], user: User | None, to: str) ->
     if not urlsplit(to).netloc:
         return _flow_redirect(to)
     body = {
-        "flow_info": _flow_info(flow, brands.of(request)),
+        "flow_info": _flow_info(request, flow),
         "component": "ak-stage-access-denied",
         "pending_user": user.username if user else "",
         "pending_user_avatar": user.avatar if user else _DEFAULT_AVATAR,
@@ -211,7 +267,7 @@ def _login(request: Request, db: Database, session: Session, flow: dict[str, Any
 def _authentication(request: Request, db: Database, flow: dict[str, Any]) -> Response:
     """default-authentication-flow (see the module docstring)."""
     session = ensure_session(request, db)
-    _plan(request, session, FLOW_SLUG, stage="identification", pending_user=None)
+    _plan(request, db, session, flow)
     request.issue_session_cookie = True
     stage = session.flow["stage"]
     if stage == "mfa":  # authenticator validation: no devices, not_configured_action=skip
@@ -227,6 +283,7 @@ def _authentication(request: Request, db: Database, flow: dict[str, Any]) -> Res
 def _logout(request: Request, db: Database, flow: dict[str, Any]) -> Response:
     """default-invalidation-flow: UserLogoutStage flushes the session, the cookie is deleted (26)."""
     to = _next_from_query(request)
+    plan_cached(request, db, flow)
     user = session_user(request, db)
     session = request.session
     if session is not None:
@@ -243,13 +300,13 @@ def _session_end(request: Request, db: Database, flow: dict[str, Any]) -> Respon
     """
     brand = brands.of(request)
     session = ensure_session(request, db)
-    _plan(request, session, PROVIDER_LOGOUT_FLOW, stage="session-end", application=None)
+    _plan(request, db, session, flow, stage="session-end", application=None)
     request.issue_session_cookie = True
     user = session_user(request, db)
     app = db.applications.get(session.flow.get("application") or "")
     title = flow["title"] % {"app": app.fields["name"]} if app else None
     body: dict[str, Any] = {
-        "flow_info": _flow_info(flow, brand, title),
+        "flow_info": _flow_info(request, flow, title),
         "component": "ak-stage-session-end",
         "pending_user": user.username if user else "AnonymousUser",
         "pending_user_avatar": user.avatar if user else _DEFAULT_AVATAR,
@@ -288,7 +345,7 @@ def to_default_flow(request: Request, db: Database) -> Response:
     """
     slug = brands.default_flow(db, brands.of(request), request.params["designation"])
     if slug is None:
-        return html_not_found()
+        return html_not_found(request)
     session = request.session
     if session is not None and session.flow and session.flow.get("slug") != slug:
         session.flow = {}

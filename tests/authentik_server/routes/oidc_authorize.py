@@ -7,8 +7,12 @@ authorize (AuthorizationFlowInitView), as recorded in 26/27/28:
   it sees (strict), which is why authentik accepts empty ``redirect_uris``;
 - later errors redirect to the redirect_uri with ``error``, ``error_description`` and ``state``:
   unsupported_response_type, an unsupported PKCE method (27), prompt=none without a session (28);
-- no session: the application is remembered in a new anonymous session and the browser goes to the
-  default authentication flow with ``next`` = this authorize URL (26);
+- no session, 2025.10: the application is remembered in a new anonymous session and the browser goes
+  to the default authentication flow with ``next`` = this authorize URL (26);
+- no session, 2026.2: the authentication flow (the provider's, else the brand's, else the first by
+  slug) is planned here, with the application, into a new anonymous session, and the browser goes
+  straight to its interface with the authorize query plus ``next`` = this authorize URL (26 [0]); a
+  flow whose policies refuse the plan is an HTML 404 (31 [34]);
 - a logged-in session: the implicit-consent authorization flow has no stages, so authentik answers a
   plain 302 to the redirect_uri with ``code`` (32 lowercase hex) and ``state`` (26).
 Only ``response_type=code`` is modelled (implicit and hybrid types are answered
@@ -20,10 +24,12 @@ from __future__ import annotations
 import secrets
 from urllib.parse import parse_qs, quote, urlencode, urlsplit, urlunsplit
 
-from tests.authentik_server import oidc
+from tests.authentik_server import brands, oidc
 from tests.authentik_server.auth import ensure_session, session_user
+from tests.authentik_server.routes import flow_executor
 from tests.authentik_server.routes.base import Access, route
-from tests.authentik_server.state import AuthorizationCode, Database, OAuth2Provider, User
+from tests.authentik_server.routes.flow_executor import plan_cached
+from tests.authentik_server.state import Application, AuthorizationCode, Database, OAuth2Provider, User
 from tests.authentik_server.web import Request, Response, html_error_page, html_not_found, redirect
 
 IMPLICIT_CONSENT_FLOW = "default-provider-authorization-implicit-consent"
@@ -39,12 +45,15 @@ _AUTHORIZE_ERRORS = {
 }
 
 
-def _client_id_error() -> Response:
-    return html_error_page("Client ID Error", "The client identifier (client_id) is missing or invalid.")
-
-
-def _redirect_uri_error() -> Response:
+def _client_id_error(request: Request) -> Response:
     return html_error_page(
+        request, "Client ID Error", "The client identifier (client_id) is missing or invalid."
+    )
+
+
+def _redirect_uri_error(request: Request) -> Response:
+    return html_error_page(
+        request,
         "Redirect URI Error",
         "The request fails due to a missing, invalid, or mismatching redirection URI (redirect_uri).",
     )
@@ -71,12 +80,37 @@ def _valid_redirect_uri(provider: OAuth2Provider, redirect_uri: str) -> bool:
     return urlsplit(redirect_uri).scheme not in oidc.FORBIDDEN_REDIRECT_SCHEMES
 
 
-def _to_login(request: Request, db: Database, application_pk: str) -> Response:
-    """PolicyAccessView.handle_no_permission(): remember the app, go to the login flow with next=."""
+def _to_login(request: Request, db: Database, app: Application, provider: OAuth2Provider) -> Response:
+    """PolicyAccessView.handle_no_permission(): the login, as the server's version starts it."""
+    if request.version.authorize_login == "plan":
+        return _plan_login(request, db, app, provider)
     session = ensure_session(request, db)
-    session.application_pre = application_pk
+    session.application_pre = app.pk
     request.issue_session_cookie = True
     return redirect(f"{LOGIN_ENTRY}?next={quote(request.full_path, safe='/')}")
+
+
+def _plan_login(request: Request, db: Database, app: Application, provider: OAuth2Provider) -> Response:
+    """2026.2: plan the authentication flow now and send the browser to its interface (26 [0]).
+
+    The Location's query is Django's QueryDict of this request (spaces as "+") with ``next`` = this
+    authorize URL; a flow that refuses the plan is Http404 and no session is written (31 [34]).
+    """
+    slug = None
+    if provider.fields["authentication_flow"] is not None:
+        slug = brands.flow_slug_of(db, provider.fields["authentication_flow"])
+    slug = slug or brands.default_flow(db, brands.of(request), "authentication")
+    flow = next((f for f in db.flows.values() if f["slug"] == slug), None)
+    if flow is None or not flow_executor.applicable(request, db, flow):
+        return html_not_found(request)
+    plan_cached(request, db, flow)
+    session = ensure_session(request, db)
+    session.application_pre = app.pk
+    session.flow = flow_executor.new_plan(flow, request.full_path)
+    request.issue_session_cookie = True
+    query = {name: list(values) for name, values in request.query.items()}
+    query["next"] = [request.full_path]
+    return redirect(f"/if/flow/{flow['slug']}/?{urlencode(query, doseq=True)}")
 
 
 def _code_redirect(redirect_uri: str, response_mode: str, code: str, state: str | None) -> str:
@@ -118,14 +152,14 @@ def _issue_code(
     return code
 
 
-def _invalid(db: Database, params: dict[str, str]) -> Response | None:
+def _invalid(request: Request, db: Database, params: dict[str, str]) -> Response | None:
     """OAuthAuthorizationParams validation: the 400 pages first, then errors sent to the redirect_uri."""
     provider = oidc.provider_by_client_id(db, params.get("client_id", ""))
     if provider is None:
-        return _client_id_error()
+        return _client_id_error(request)
     redirect_uri = params.get("redirect_uri", "")
     if not redirect_uri or not _valid_redirect_uri(provider, redirect_uri):
-        return _redirect_uri_error()
+        return _redirect_uri_error(request)
     state = params.get("state")
     if params.get("response_type") != "code":
         return _error_redirect(redirect_uri, "unsupported_response_type", state)
@@ -143,6 +177,7 @@ def _fulfil(
     flow = db.flows.get(str(provider.fields["authorization_flow"]))
     if flow is None or flow["slug"] != IMPLICIT_CONSENT_FLOW:
         raise NotImplementedError("only the implicit-consent authorization flow is modelled")
+    plan_cached(request, db, flow)
     response_mode = params.get("response_mode", "query")
     if response_mode == "form_post":
         raise NotImplementedError("response_mode=form_post is not modelled")
@@ -160,12 +195,12 @@ def authorize(request: Request, db: Database) -> Response:
     repeated parameter counts with its last value.
     """
     if not request.query:
-        return html_not_found()  # 28: no query string at all
+        return html_not_found(request)  # 28: no query string at all
     if request.method == "POST":
         params = request.form()
     else:
         params = {name: values[-1] for name, values in request.query.items()}
-    invalid = _invalid(db, params)
+    invalid = _invalid(request, db, params)
     if invalid is not None:
         return invalid
     provider = oidc.provider_by_client_id(db, params["client_id"])
@@ -175,9 +210,9 @@ def authorize(request: Request, db: Database) -> Response:
         return _error_redirect(params["redirect_uri"], "login_required", params.get("state"))
     app = db.application_for_provider(provider.pk)
     if app is None:
-        return html_not_found()  # not recorded: resolve_provider_application finds no application
+        return html_not_found(request)  # not recorded: resolve_provider_application finds no application
     if user is None:
-        return _to_login(request, db, app.pk)
+        return _to_login(request, db, app, provider)
     return _fulfil(request, db, provider, user, params)
 
 
@@ -189,11 +224,12 @@ def end_session(request: Request, db: Database) -> Response:
     """
     found = oidc.bound(db, request.params["slug"])
     if found is None:
-        return html_not_found()
+        return html_not_found(request)
     app, provider = found
     flow = db.flows.get(str(provider.fields["invalidation_flow"]))
     if flow is None:
-        return html_not_found()
+        return html_not_found(request)
+    plan_cached(request, db, flow)
     session = ensure_session(request, db)
     session.flow = {"slug": flow["slug"], "stage": "session-end", "application": app.pk, "next": "/"}
     request.issue_session_cookie = True

@@ -34,7 +34,7 @@ def discovery(request: Request, db: Database) -> Response:
     """
     found = oidc.bound(db, request.params["slug"])
     if found is None:
-        return html_not_found()
+        return html_not_found(request)
     app, provider = found
     base = request.base_url
     app_base = f"{base}/application/o/{app.fields['slug']}"
@@ -89,12 +89,13 @@ def jwks(request: Request, db: Database) -> Response:
     """GET /application/o/{slug}/jwks/: the signing key (none: {}), always ACAO * (25)."""
     found = oidc.bound(db, request.params["slug"])
     if found is None:
-        return html_not_found()
+        return html_not_found(request)
     _app, provider = found
     # JWKSView is a plain JsonResponse: authentik_client has no model for it.
     body: dict[str, Any] = {}
     if provider.fields["signing_key"]:
-        body["keys"] = [oidc_keys.signing_key().jwk()]
+        key = oidc_keys.signing_key()
+        body["keys"] = [key.jwk(key.kid(request.version.kid))]
     return Response(200, body, content_type=JSON_PLAIN, headers=[("Access-Control-Allow-Origin", "*")])
 
 

@@ -136,11 +136,13 @@ def _issue(
         auth_time=grant.auth_time,
         nonce=nonce,
         sid=oidc.session_id(session.key),
+        jti=random_id(40) if request.version.jwt_jti else None,
         claims=_id_token_extras(db, provider, user, grant.scope),
     )
     access_claims = {**claims, "azp": client_id, "uid": random_id(40), "scope": " ".join(grant.scope)}
     access = AccessToken(
-        token=_sign(provider, access_claims),
+        pk=db.next_grant_pk,
+        token=_sign(request, provider, access_claims),
         provider=provider.pk,
         user=user.pk,
         session=grant.session,
@@ -148,15 +150,17 @@ def _issue(
         expires=expires,
         auth_time=grant.auth_time,
         sub=claims["sub"],
+        id_token=claims,
         nonce=nonce,
     )
+    db.next_grant_pk += 1
     db.access_tokens[access.token] = access
     return {
         "access_token": access.token,
         "token_type": "Bearer",
         "scope": " ".join(grant.scope),
         "expires_in": int(lifetime.total_seconds()),
-        "id_token": _sign(provider, claims),
+        "id_token": _sign(request, provider, claims),
     }
 
 
@@ -167,11 +171,12 @@ def _id_token_extras(db: Database, provider: OAuth2Provider, user: User, scope: 
     return oidc.scope_claims(db, provider, user, scope)
 
 
-def _sign(provider: OAuth2Provider, claims: dict[str, Any]) -> str:
+def _sign(request: Request, provider: OAuth2Provider, claims: dict[str, Any]) -> str:
     return oidc_keys.encode(
         claims,
         rsa_signed=bool(provider.fields["signing_key"]),
         client_secret=str(provider.fields["client_secret"]),
+        kid_form=request.version.kid,
     )
 
 

@@ -158,7 +158,7 @@ def _get(request: Request, db: Database, missing: str = _NOT_FOUND) -> OAuth2Pro
 
 def create(request: Request, db: Database) -> Response:
     """POST providers/oauth2/: client_id and client_secret are generated when not sent."""
-    data = drf.validate("OAuth2ProviderRequest", request.json(), _rules(db, None))
+    data = drf.validate(request.version, "OAuth2ProviderRequest", request.json(), _rules(db, None))
     fields = {**DEFAULTS, "client_id": random_id(40), "client_secret": random_id(128), **data}
     provider = OAuth2Provider(pk=db.next_provider_pk, fields=fields)
     db.next_provider_pk += 1
@@ -188,7 +188,7 @@ def update(request: Request, db: Database) -> Response:
     """PUT (all required fields) or PATCH; omitted fields keep their values (the secret included)."""
     provider = _get(request, db)
     model = "OAuth2ProviderRequest" if request.method == "PUT" else "PatchedOAuth2ProviderRequest"
-    data = drf.validate(model, request.json(), _rules(db, provider.pk))
+    data = drf.validate(request.version, model, request.json(), _rules(db, provider.pk))
     if "property_mappings" in data:
         data["property_mappings"] = _set_many(provider.fields["property_mappings"], data["property_mappings"])
     provider.fields.update(data)

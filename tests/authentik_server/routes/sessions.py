@@ -40,9 +40,19 @@ def _authenticated(db: Database) -> list[Session]:
 
 
 def session_list(request: Request, db: Database) -> Response:
-    """GET core/authenticated_sessions/."""
+    """GET core/authenticated_sessions/: ordered by the user's username, then as stored (the older
+    session first: 2026.2's 21 [13], 26 [41] list the session that existed before the capture first).
+    """
     items = [listing.Item(session_json(s, request.session), s.seq) for s in _authenticated(db)]
-    items = listing.order(request, items, ("-last_used",), ("last_used", "expires", "user"))
+    allowed = ("last_used", "expires", "user")
+    items = listing.order(request, items, (), allowed)
+    if not listing.ordering_requested(request, allowed):
+
+        def username(item: listing.Item) -> str:
+            user = db.users.get(item.data["user"])
+            return user.username if user else ""
+
+        items.sort(key=username)
     return ok(listing.page_body(request, [i.data for i in items]), "PaginatedAuthenticatedSessionList")
 
 

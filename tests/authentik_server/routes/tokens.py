@@ -11,6 +11,7 @@ from tests.authentik_server.routes.base import route
 from tests.authentik_server.routes.users import user_json
 from tests.authentik_server.state import Database, Token, User, iso, new_uuid, now, random_id
 from tests.authentik_server.validators import existing, unique
+from tests.authentik_server.versions import AuthentikVersion
 from tests.authentik_server.web import Request, Response, no_content, ok
 
 DEFAULT_DURATION = dt.timedelta(minutes=30)  # authentik's default_token_duration()
@@ -18,7 +19,7 @@ _NOT_FOUND = "No Token matches the given query."
 _CREATABLE_INTENTS = ("api", "app_password")
 
 
-def token_json(db: Database, token: Token) -> dict[str, Any]:
+def token_json(db: Database, token: Token, version: AuthentikVersion) -> dict[str, Any]:
     """TokenSerializer (never the key)."""
     return {
         "pk": token.pk,
@@ -26,7 +27,7 @@ def token_json(db: Database, token: Token) -> dict[str, Any]:
         "identifier": token.identifier,
         "intent": token.intent,
         "user": token.user,
-        "user_obj": user_json(db, db.users[token.user]),
+        "user_obj": user_json(db, db.users[token.user], version),
         "description": token.description,
         "expires": iso(token.expires),
         "expiring": token.expiring,
@@ -54,7 +55,7 @@ def _validated(request: Request, db: Database, model: str, current: Token | None
     """TokenSerializer.validate(): user and intent default, only api/app_password, api expiry forced."""
     assert request.user is not None
     user: User = request.user
-    data = drf.validate(model, request.json(), _rules(db, current))
+    data = drf.validate(request.version, model, request.json(), _rules(db, current))
     data.setdefault("user", user.pk)
     data.setdefault("intent", "api")
     if data["intent"] not in _CREATABLE_INTENTS:
@@ -96,12 +97,12 @@ def create(request: Request, db: Database) -> Response:
     )
     _apply(token, data)
     db.tokens[token.pk] = token
-    return ok(token_json(db, token), "Token", 201)
+    return ok(token_json(db, token, request.version), "Token", 201)
 
 
 def retrieve(request: Request, db: Database) -> Response:
     """GET core/tokens/{identifier}/."""
-    return ok(token_json(db, _get(request, db)), "Token")
+    return ok(token_json(db, _get(request, db), request.version), "Token")
 
 
 def update(request: Request, db: Database) -> Response:
@@ -109,7 +110,7 @@ def update(request: Request, db: Database) -> Response:
     token = _get(request, db)
     model = "TokenRequest" if request.method == "PUT" else "PatchedTokenRequest"
     _apply(token, _validated(request, db, model, token))
-    return ok(token_json(db, token), "Token")
+    return ok(token_json(db, token, request.version), "Token")
 
 
 def destroy(request: Request, db: Database) -> Response:
@@ -124,16 +125,23 @@ def view_key(request: Request, db: Database) -> Response:
 
 
 def set_key(request: Request, db: Database) -> Response:
-    """POST set_key/: 204; a missing/empty (or non-string) key is a bare 400 with no body."""
+    """POST set_key/: 204.
+
+    2025.10: a missing/empty (or non-string) key is a bare 400 with no body; 2026.2 validates the body
+    with a serializer: 400 with field errors (18 [4]-[8]).
+    """
     token = _get(request, db)
     data = request.json()
-    key = data.get("key") if isinstance(data, dict) else None
-    if not key:
-        raise ApiError(400, empty=True)
-    try:
-        drf.validate("TokenSetKeyRequest", data)
-    except ApiError:
-        raise ApiError(400, empty=True) from None
+    if request.version.set_key_validates:
+        key = drf.validate(request.version, "TokenSetKeyRequest", data)["key"]
+    else:
+        key = data.get("key") if isinstance(data, dict) else None
+        if not key:
+            raise ApiError(400, empty=True)
+        try:
+            drf.validate(request.version, "TokenSetKeyRequest", data)
+        except ApiError:
+            raise ApiError(400, empty=True) from None
     token.key = key
     token.touch()
     return no_content()
@@ -141,7 +149,7 @@ def set_key(request: Request, db: Database) -> Response:
 
 def token_list(request: Request, db: Database) -> Response:
     """GET core/tokens/."""
-    items = [listing.Item(token_json(db, t), t.seq) for t in db.tokens.values()]
+    items = [listing.Item(token_json(db, t, request.version), t.seq) for t in db.tokens.values()]
     items = listing.exact(request, items, ("identifier", "intent", "description", "managed"))
     username = request.param("user__username")
     if username:
