@@ -26,7 +26,7 @@ from bench.noop import STAND_INS, NoopProvider, NoopResource
 from bench.tenants import READY_RESOURCE, TOKEN_IDENTIFIER, TOKEN_RESOURCE, Tenant
 from bench.workload import HasPk
 from dezky_infra.authentik import ApiToken, Application, Group, OAuth2Provider
-from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider
+from dezky_infra.authentik.provider.base import AuthentikResourceProvider
 from dezky_infra.authentik.readiness import AuthentikReady
 from dezky_infra.dev_objects import OidcClient
 from dezky_infra.oidc_clients import OidcClientConfig

@@ -75,8 +75,8 @@ def wall(code: Path, statement: str) -> float:
 
 CLIENT_SETUP = """\
 import statistics, time
-from dezky_infra.authentik.client import AuthentikClient
-from dezky_infra.authentik.connection import ConnectionSettings
+from dezky_infra.authentik.api.client import AuthentikClient
+from dezky_infra.authentik.api.connection import ConnectionSettings
 settings = ConnectionSettings(url="http://127.0.0.1:9", token="x" * 40)
 AuthentikClient(settings).close()
 times = []

@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 
 from bench.tenants import PUBLIC_URL, Tenant
 from dezky_infra.authentik import application, group, oauth2_provider
+from dezky_infra.authentik.api.versions import DIALECTS
 from dezky_infra.authentik.application import ApplicationSpec
 from dezky_infra.authentik.group import GroupSpec
 from dezky_infra.authentik.oauth2_provider import (
@@ -29,7 +30,6 @@ from dezky_infra.authentik.oauth2_provider import (
     OAuth2ProviderSpec,
     ResolvedIds,
 )
-from dezky_infra.authentik.versions import DIALECTS
 
 GUIDE_DIALECT = DIALECTS[0]
 """The guide was written for authentik 2025.10 (a group's one ``parent``), the release the bench serves."""

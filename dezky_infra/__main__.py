@@ -13,8 +13,8 @@ import importlib
 import sys
 
 COMMANDS = {
-    "env": "dezky_infra.env_cli",
-    "verify": "dezky_infra.verify",
+    "env": "dezky_infra.cli.env",
+    "verify": "dezky_infra.cli.verify",
     "review": "dezky_infra.review",
     "workspace": "dezky_infra.workspace",
 }

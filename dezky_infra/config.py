@@ -25,17 +25,17 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from dezky_infra.authentik.connection import CONFIG_KEYS, CONFIG_NAMESPACE, ConnectionSettings
+from dezky_infra.authentik.api.connection import CONFIG_KEYS, CONFIG_NAMESPACE, ConnectionSettings
+from dezky_infra.authentik.api.versions import DIALECTS
 from dezky_infra.authentik.oauth2_provider import (
     DEFAULT_AUTHORIZATION_FLOW,
     DEFAULT_INVALIDATION_FLOW,
     DEFAULT_SCOPES,
     DEFAULT_SIGNING_KEY,
 )
-from dezky_infra.authentik.validation import check_absolute_url, check_host_name, check_slug
-from dezky_infra.authentik.versions import DIALECTS
+from dezky_infra.authentik.provider.validation import check_absolute_url, check_host_name, check_slug
+from dezky_infra.contract import tenant_env_key
 from dezky_infra.oidc_clients import OidcClientConfig, duplicates, merged_entries, with_defaults
-from dezky_infra.tenancy import tenant_env_key
 
 NAME_PREFIX_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 

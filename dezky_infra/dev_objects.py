@@ -19,6 +19,7 @@ import pulumi
 from dezky_infra.authentik import ApiToken, Application, Brand, Group, OAuth2Provider
 from dezky_infra.authentik.readiness import AuthentikReady
 from dezky_infra.config import StackConfig, Tenant
+from dezky_infra.contract import OidcClientInfo
 from dezky_infra.oidc_clients import OidcClientConfig
 
 TOKEN_IDENTIFIER = "dezky-bootstrap-token"
@@ -34,14 +35,14 @@ class OidcClient:
 
     def description(self) -> dict[str, pulumi.Input[Any]]:
         """What ``verify`` and ``env`` need to act as this client's consumer (output ``oidc_clients``)."""
-        return {
-            "client_id": self.provider.client_id,
-            "issuer": self.application.issuer,
-            "redirect_uris": list(self.config.redirect_uris),
-            "public": self.config.public,
-            "token_auth": self.config.auth_method,
-            "env_prefix": self.config.env_prefix,
-        }
+        return OidcClientInfo.export(
+            client_id=self.provider.client_id,
+            issuer=self.application.issuer,
+            redirect_uris=list(self.config.redirect_uris),
+            public=self.config.public,
+            token_auth=self.config.auth_method,
+            env_prefix=self.config.env_prefix,
+        )
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,8 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from dezky_infra.authentik.validation import check_absolute_url, check_redirect_url
+from dezky_infra.authentik.provider.validation import check_absolute_url, check_redirect_url
+from dezky_infra.contract import TokenAuth
 
 PORTAL: Final = "dezky-portal"
 """Slug of the portal's client: the docker layer's portal container signs in with it."""
@@ -33,8 +34,6 @@ OCIS: Final = "ocis"
 """Slug of OCIS's web client: the OCIS container signs in with it (when ``ocisEnabled``)."""
 DOMAIN_PLACEHOLDER: Final = "{domain}"
 _ENV_PREFIX = re.compile(r"^[A-Z][A-Z0-9_]*$")
-
-TokenAuth = Literal["client_secret_basic", "client_secret_post", "none"]
 
 
 def _env_prefix(value: str) -> str:
@@ -174,17 +173,3 @@ def duplicates(clients: Mapping[str, OidcClientConfig]) -> list[tuple[tuple[str 
                 )
             seen.setdefault(value, slug)
     return problems
-
-
-CLIENT_ENV_KEYS: Final = ("CLIENT_ID", "CLIENT_SECRET", "ISSUER")
-"""A client's ``.env`` keys after its prefix (``CLIENT_SECRET`` for confidential clients only)."""
-
-
-def env_key(prefix: str, suffix: str) -> str:
-    """The ``.env`` key ``<PREFIX>_<SUFFIX>`` (``PORTAL_OIDC_CLIENT_ID``)."""
-    return f"{prefix}_{suffix}"
-
-
-def output_name(prefix: str, suffix: str) -> str:
-    """The stack output that holds the ``.env`` key's value: the same name in lower case."""
-    return env_key(prefix, suffix).lower()

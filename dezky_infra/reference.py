@@ -27,9 +27,9 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from dezky_infra.authentik import ApiToken, Application, Brand, Group, OAuth2Provider
-from dezky_infra.authentik.connection import CONFIG_NAMESPACE, SETTINGS, ConnectionSettings
-from dezky_infra.authentik.declaration import AuthentikResource, output_names
-from dezky_infra.authentik.dynamic_base import ResourceSpec
+from dezky_infra.authentik.api.connection import CONFIG_NAMESPACE, SETTINGS, ConnectionSettings
+from dezky_infra.authentik.provider.base import ResourceSpec
+from dezky_infra.authentik.provider.declaration import AuthentikResource, output_names
 from dezky_infra.authentik.readiness import AuthentikReady
 
 DOCS: Final = Path(__file__).resolve().parent.parent / "docs"

@@ -11,12 +11,10 @@ from __future__ import annotations
 import pulumi
 
 from dezky_infra.config import StackConfig, StackSecrets
+from dezky_infra.contract import PLATFORM_API_INTERNAL_URL, Output, output_name
 from dezky_infra.dev_objects import DevObjects, OidcClient, create_dev_objects
 from dezky_infra.generated_secret import GeneratedSecret
-from dezky_infra.oidc_clients import OCIS, PORTAL, output_name
-from dezky_infra.tenancy import TENANT_URLS_OUTPUT
-
-PLATFORM_API_INTERNAL_URL = "http://platform-api:3001"
+from dezky_infra.oidc_clients import OCIS, PORTAL
 
 
 class DezkyStack(pulumi.ComponentResource):
@@ -110,20 +108,20 @@ class DezkyStack(pulumi.ComponentResource):
     def export_outputs(self) -> None:
         """Export the stack outputs the services and ``.env`` read (secrets stay secret)."""
         cfg, objects = self.cfg, self.objects
-        pulumi.export("authentik_url", cfg.public_url)
-        pulumi.export("portal_url", f"https://{cfg.host('app')}")
-        pulumi.export("platform_api_internal_url", PLATFORM_API_INTERNAL_URL)
-        pulumi.export("authentik_bootstrap_token", pulumi.Output.secret(objects.token.key))
-        pulumi.export("tenant_groups", [group.pk for group in objects.tenant_groups])
-        pulumi.export(TENANT_URLS_OUTPUT, tenant_auth_urls(cfg))
+        pulumi.export(Output.AUTHENTIK_URL, cfg.public_url)
+        pulumi.export(Output.PORTAL_URL, f"https://{cfg.host('app')}")
+        pulumi.export(Output.PLATFORM_API_INTERNAL_URL, PLATFORM_API_INTERNAL_URL)
+        pulumi.export(Output.BOOTSTRAP_TOKEN, pulumi.Output.secret(objects.token.key))
+        pulumi.export(Output.TENANT_GROUPS, [group.pk for group in objects.tenant_groups])
+        pulumi.export(Output.TENANT_AUTH_URLS, tenant_auth_urls(cfg))
         for client in objects.clients.values():
             for name, value in client_outputs(client).items():
                 pulumi.export(name, value)
         pulumi.export(
-            "oidc_clients", {slug: client.description() for slug, client in objects.clients.items()}
+            Output.OIDC_CLIENTS, {slug: client.description() for slug, client in objects.clients.items()}
         )
         if OCIS in objects.clients:
-            pulumi.export("files_url", f"https://{cfg.host('files')}")
+            pulumi.export(Output.FILES_URL, f"https://{cfg.host('files')}")
 
 
 def client_outputs(client: OidcClient) -> dict[str, pulumi.Input[str]]:

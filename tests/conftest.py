@@ -10,11 +10,11 @@ from typing import Any, TypeVar
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
-from dezky_infra.authentik import sessions, versions
-from dezky_infra.authentik.client import AuthentikClient
-from dezky_infra.authentik.connection import ConnectionSettings
-from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider
-from dezky_infra.authentik.lookups import forget_reference_data
+from dezky_infra.authentik.api import sessions, versions
+from dezky_infra.authentik.api.client import AuthentikClient
+from dezky_infra.authentik.api.connection import ConnectionSettings
+from dezky_infra.authentik.api.lookups import forget_reference_data
+from dezky_infra.authentik.provider.base import AuthentikResourceProvider
 from tests.authentik_server import AuthentikServer
 from tests.target import LOCAL_VERSIONS, target_versions
 

@@ -27,12 +27,12 @@ from typing import Any, Final, TypeVar
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
-from dezky_infra.authentik import sessions, versions
-from dezky_infra.authentik.client import USER_AGENT, AuthentikClient
-from dezky_infra.authentik.connection import ConnectionSettings
-from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider
-from dezky_infra.authentik.lookups import forget_reference_data
-from dezky_infra.authentik.password_login import log_out, login_with_password
+from dezky_infra.authentik.api import sessions, versions
+from dezky_infra.authentik.api.client import USER_AGENT, AuthentikClient
+from dezky_infra.authentik.api.connection import ConnectionSettings
+from dezky_infra.authentik.api.lookups import forget_reference_data
+from dezky_infra.authentik.api.password_login import log_out, login_with_password
+from dezky_infra.authentik.provider.base import AuthentikResourceProvider
 from tests.authentik_server import AuthentikServer
 from tests.authentik_server.versions import VERSIONS as SERVER_VERSIONS
 
@@ -169,7 +169,7 @@ class Target:
     def clean_up(self) -> None:
         """Delete every object whose name carries this target's prefix, and the sessions dezky-infra
         opened since the module started and could not log out itself (a provider process that never
-        made its token keeps its session: ``dezky_infra.authentik.sessions``); nothing else."""
+        made its token keeps its session: ``dezky_infra.authentik.api.sessions``); nothing else."""
         if not self.prefix:
             return
         with self.admin() as admin:

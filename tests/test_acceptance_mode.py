@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from dezky_infra.authentik.client import AuthentikClient
-from dezky_infra.authentik.connection import ConnectionSettings
+from dezky_infra.authentik.api.client import AuthentikClient
+from dezky_infra.authentik.api.connection import ConnectionSettings
 from tests.engine.harness import REPO
 
 PASSWORD = "acceptance-self-test-akadmin-password-41"

@@ -1,4 +1,4 @@
-"""Tests of ``python -m dezky_infra env`` (dezky_infra.env_cli) with stack outputs given as a dict.
+"""Tests of ``python -m dezky_infra env`` (dezky_infra.cli.env) with stack outputs given as a dict.
 
 Reading real outputs from pulumi is covered by the real-engine tests; here the reading function is
 replaced at its one seam, ``read_stack_outputs``, and the pulumi binary is never faked.
@@ -13,8 +13,16 @@ from pathlib import Path
 import pytest
 from dotenv import dotenv_values
 
-from dezky_infra import env_cli, stack_reader
-from dezky_infra.env_cli import Mode, StackOutputError, env_settings
+from dezky_infra.cli import env as env_cli
+from dezky_infra.cli import stack_reader
+from dezky_infra.cli.env import Mode
+from dezky_infra.contract import StackOutputError, StackOutputs
+
+
+def env_values(outputs: dict[str, str]) -> dict[str, str]:
+    """What env writes for ``outputs`` (read through the contract, as the command does)."""
+    return StackOutputs.parse(outputs).env_values()
+
 
 SECRET = "s3cr3t-VALUE-do-not-print"
 
@@ -30,8 +38,22 @@ OUTPUTS = {
     # what the stack exports about its clients (the parts env reads: the prefix and public/confidential)
     "oidc_clients": json.dumps(
         {
-            "dezky-portal": {"env_prefix": "PORTAL_OIDC", "public": False},
-            "ocis": {"env_prefix": "OCIS_OIDC", "public": True},
+            "dezky-portal": {
+                "client_id": "portal-client",
+                "issuer": "http://authentik:9000/application/o/portal/",
+                "redirect_uris": ["https://app.dezky.local/api/auth/callback"],
+                "public": False,
+                "token_auth": "client_secret_basic",
+                "env_prefix": "PORTAL_OIDC",
+            },
+            "ocis": {
+                "client_id": "ocis-client",
+                "issuer": "http://authentik:9000/application/o/ocis/",
+                "redirect_uris": ["https://files.dezky.local/"],
+                "public": True,
+                "token_auth": "none",
+                "env_prefix": "OCIS_OIDC",
+            },
         }
     ),
 }
@@ -53,16 +75,13 @@ def assert_no_secret(*streams: str) -> None:
         assert SECRET not in stream
 
 
-def test_mapping_table_is_one_to_one_and_keeps_the_portal_and_ocis_keys() -> None:
-    settings = env_settings(OUTPUTS)
-    assert len({setting.output for setting in settings}) == len(settings)
-    assert len({setting.key for setting in settings}) == len(settings)
-    assert [setting.key for setting in settings] == list(EXPECTED_VALUES)
+def test_the_keys_come_in_the_clients_order_then_the_stacks() -> None:
+    assert list(env_values(OUTPUTS)) == list(EXPECTED_VALUES)
 
 
 def test_every_listed_client_gets_its_keys() -> None:
     clients = json.loads(OUTPUTS["oidc_clients"])
-    clients["stalwart"] = {"env_prefix": "STALWART_OIDC", "public": False}
+    clients["stalwart"] = {**clients["dezky-portal"], "env_prefix": "STALWART_OIDC"}
     outputs = {
         **OUTPUTS,
         "oidc_clients": json.dumps(clients),
@@ -70,7 +89,7 @@ def test_every_listed_client_gets_its_keys() -> None:
         "stalwart_oidc_client_secret": SECRET,
         "stalwart_oidc_issuer": "http://authentik:9000/application/o/stalwart/",
     }
-    values = env_cli.env_values(outputs)
+    values = env_values(outputs)
     assert values["STALWART_OIDC_CLIENT_SECRET"] == SECRET
     assert values["STALWART_OIDC_ISSUER"] == "http://authentik:9000/application/o/stalwart/"
     assert "OCIS_OIDC_CLIENT_SECRET" not in values  # a public client has no secret
@@ -78,8 +97,8 @@ def test_every_listed_client_gets_its_keys() -> None:
 
 def test_a_stack_without_the_clients_output_says_to_run_up() -> None:
     outputs = {name: value for name, value in OUTPUTS.items() if name != "oidc_clients"}
-    with pytest.raises(StackOutputError, match="lacks output oidc_clients; run `pulumi up`"):
-        env_cli.env_values(outputs)
+    with pytest.raises(StackOutputError, match="has no output oidc_clients; run `pulumi up`"):
+        env_values(outputs)
 
 
 def test_brands_mode_writes_each_tenants_url_and_groups_mode_none(tmp_path: Path) -> None:
@@ -91,25 +110,25 @@ def test_brands_mode_writes_each_tenants_url_and_groups_mode_none(tmp_path: Path
         "AUTHENTIK_TENANT_ACME_URL": "https://acme.auth.dezky.local",
         "AUTHENTIK_TENANT_ACME_EU_URL": "https://acme-eu.auth.dezky.local:8443",
     }
-    assert env_cli.env_values({**OUTPUTS, "tenant_auth_urls": "{}"}) == EXPECTED_VALUES
+    assert env_values({**OUTPUTS, "tenant_auth_urls": "{}"}) == EXPECTED_VALUES
 
 
 @pytest.mark.parametrize("garbled", ["acme", '["acme"]'])
 def test_a_garbled_tenant_urls_output_is_one_clear_error(garbled: str) -> None:
     with pytest.raises(StackOutputError, match="tenant_auth_urls is not a JSON object"):
-        env_cli.env_values({**OUTPUTS, "tenant_auth_urls": garbled})
+        env_values({**OUTPUTS, "tenant_auth_urls": garbled})
 
 
 def test_env_values_maps_outputs_and_applies_the_default() -> None:
-    assert env_cli.env_values(OUTPUTS) == EXPECTED_VALUES
+    assert env_values(OUTPUTS) == EXPECTED_VALUES
     overridden = {**OUTPUTS, "platform_api_internal_url": "http://api:9"}
-    assert env_cli.env_values(overridden)["PLATFORM_API_INTERNAL_URL"] == "http://api:9"
+    assert env_values(overridden)["PLATFORM_API_INTERNAL_URL"] == "http://api:9"
 
 
 def test_env_values_names_every_missing_output() -> None:
     outputs = {name: value for name, value in OUTPUTS.items() if not name.startswith("portal_")}
     with pytest.raises(StackOutputError) as raised:
-        env_cli.env_values(outputs)
+        env_values(outputs)
     message = str(raised.value)
     for name in ("portal_oidc_client_id", "portal_oidc_client_secret", "portal_oidc_issuer"):
         assert name in message

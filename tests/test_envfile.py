@@ -1,4 +1,4 @@
-"""Tests of dezky_infra.envfile: line-preserving merge, quoting that docker compose and python-dotenv
+"""Tests of dezky_infra.cli.envfile: line-preserving merge, quoting that docker compose and python-dotenv
 both read back unchanged, and the atomic 0600 write.
 
 Round trips are checked with the real readers: python-dotenv (a test dependency) and compose-go's
@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from dotenv import dotenv_values
 
-from dezky_infra import envfile
-from dezky_infra.envfile import MANAGED_HEADER, Change, UnrepresentableValueError
+from dezky_infra.cli import envfile
+from dezky_infra.cli.envfile import MANAGED_HEADER, Change, UnrepresentableValueError
 
 COMPOSE_READER_SOURCE = Path(__file__).parent / "envfile_compose_reader"
 

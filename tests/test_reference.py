@@ -14,7 +14,7 @@ import pytest
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 
 from dezky_infra import reference
-from dezky_infra.authentik.declaration import AuthentikResource
+from dezky_infra.authentik.provider.declaration import AuthentikResource
 from tests.docker.harness import unwrap
 
 EXAMPLES = sorted((reference.DOCS / "resources" / "examples").glob("*.py"))

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,9 +21,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from dezky_infra.authentik import versions
-from dezky_infra.authentik.connection import ConnectionSettings
-from dezky_infra.verify import CheckFailed, ConsumerView, OidcClientInfo, Verifier
+from dezky_infra.authentik.api import versions
+from dezky_infra.authentik.api.connection import ConnectionSettings
+from dezky_infra.cli.verify.consumer import ConsumerView
+from dezky_infra.cli.verify.oidc import OidcFlow
+from dezky_infra.cli.verify.report import CheckFailed
+from dezky_infra.contract import OidcClientInfo
 
 ISSUER = "https://auth.dezky.local/application/o/dezky-portal/"
 JWKS_URI = f"{ISSUER}jwks/"
@@ -64,14 +66,14 @@ SERVER = versions.Server(versions.Release(2025, 10, 4), versions.DIALECTS[0], "a
 """The authentik the answers pretend to come from (the checks here do not depend on its release)."""
 
 
-def verifier() -> Verifier:
-    return Verifier(ConnectionSettings(url="https://auth.dezky.local"), SERVER, "dev", Path(".env"))
+def verifier() -> OidcFlow:
+    return OidcFlow(ConnectionSettings(url="https://auth.dezky.local"), SERVER)
 
 
 def answering(
     monkeypatch: pytest.MonkeyPatch, body: Any, status: int = 200, headers: dict[str, str] | None = None
-) -> Verifier:
-    """A verifier whose HTTP calls all get this answer (what the check would read from authentik)."""
+) -> OidcFlow:
+    """A flow whose HTTP calls all get this answer (what the check would read from authentik)."""
     answers = verifier()
 
     def call(method: str, url: str, **kwargs: Any) -> httpx.Response:
@@ -155,16 +157,16 @@ def test_userinfo_about_another_subject_fails(monkeypatch: pytest.MonkeyPatch) -
     got = {"access_token": "access", "sub": "akadmin-sub"}
     verifier = answering(monkeypatch, {"sub": "someone-else", "preferred_username": "mallory"})
     with pytest.raises(CheckFailed, match="another subject than the id_token's"):
-        verifier.userinfo(USERINFO, got)
+        verifier.userinfo(USERINFO, got["access_token"], got["sub"])
     fine = answering(monkeypatch, {"sub": "akadmin-sub", "preferred_username": "akadmin"})
-    assert fine.userinfo(USERINFO, got) == "answers for the access token (akadmin)"
+    assert fine.userinfo(USERINFO, got["access_token"], got["sub"]) == "akadmin"
 
 
 def test_userinfo_refusing_the_access_token_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     """authentik refuses with 401, an empty body and WWW-Authenticate (transcripts 25+)."""
     refusing = answering(monkeypatch, None, 401, {"WWW-Authenticate": 'error="invalid_token"'})
     with pytest.raises(CheckFailed, match=f"userinfo at {USERINFO} answered HTTP 401"):
-        refusing.userinfo(USERINFO, {"access_token": "access", "sub": "akadmin-sub"})
+        refusing.userinfo(USERINFO, "access", "akadmin-sub")
 
 
 @pytest.mark.parametrize(

@@ -22,14 +22,14 @@ import pulumi
 from pulumi.dynamic import CheckFailure
 from pydantic import Field, field_validator
 
-from dezky_infra.authentik.adoption import create_or_adopt, find_by
-from dezky_infra.authentik.declaration import UNSET, AuthentikResource, Unset
-from dezky_infra.authentik.dynamic_base import AdoptableSpec, AuthentikObjectProvider, ResourceSpec
-from dezky_infra.authentik.errors import AuthentikValidationError
-from dezky_infra.authentik.versions import Dialect, Server
+from dezky_infra.authentik.api.errors import AuthentikValidationError
+from dezky_infra.authentik.api.versions import Dialect, Server
+from dezky_infra.authentik.provider.adoption import create_or_adopt, find_by
+from dezky_infra.authentik.provider.base import AdoptableSpec, AuthentikObjectProvider, ResourceSpec
+from dezky_infra.authentik.provider.declaration import UNSET, AuthentikResource, Unset
 
 if TYPE_CHECKING:  # the client (and httpx) load only when a connection is made, not to declare resources
-    from dezky_infra.authentik.client import AuthentikClient
+    from dezky_infra.authentik.api.client import AuthentikClient
 
 
 class GroupSpec(AdoptableSpec):

@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import pulumi
 
-from dezky_infra.authentik import sessions
-from dezky_infra.authentik.declaration import UNSET, AuthentikResource, Unset
-from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider, ResourceSpec
-from dezky_infra.authentik.errors import AuthentikAuthError, AuthentikError, AuthentikUnavailableError
-from dezky_infra.authentik.password_login import PasswordLoginError
+from dezky_infra.authentik.api import sessions
+from dezky_infra.authentik.api.errors import AuthentikAuthError, AuthentikError, AuthentikUnavailableError
+from dezky_infra.authentik.api.password_login import PasswordLoginError
+from dezky_infra.authentik.provider.base import AuthentikResourceProvider, ResourceSpec
+from dezky_infra.authentik.provider.declaration import UNSET, AuthentikResource, Unset
 
 if TYPE_CHECKING:
-    from dezky_infra.authentik.client import AuthentikClient
+    from dezky_infra.authentik.api.client import AuthentikClient
 
 
 class ReadinessSpec(ResourceSpec):

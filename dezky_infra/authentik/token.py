@@ -24,15 +24,15 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 import pulumi
 from pydantic import Field
 
-from dezky_infra.authentik import sessions
-from dezky_infra.authentik.adoption import names_the_key
-from dezky_infra.authentik.declaration import UNSET, AuthentikResource, Unset
-from dezky_infra.authentik.dynamic_base import AdoptableSpec, AuthentikObjectProvider, ResourceSpec
-from dezky_infra.authentik.errors import AuthentikValidationError
-from dezky_infra.authentik.lookups import AuthentikLookupError
+from dezky_infra.authentik.api import sessions
+from dezky_infra.authentik.api.errors import AuthentikValidationError
+from dezky_infra.authentik.api.lookups import AuthentikLookupError
+from dezky_infra.authentik.provider.adoption import names_the_key
+from dezky_infra.authentik.provider.base import AdoptableSpec, AuthentikObjectProvider, ResourceSpec
+from dezky_infra.authentik.provider.declaration import UNSET, AuthentikResource, Unset
 
 if TYPE_CHECKING:  # the client (and httpx) load only when a connection is made, not to declare resources
-    from dezky_infra.authentik.client import AuthentikClient
+    from dezky_infra.authentik.api.client import AuthentikClient
 
 # What a refresh records as the key when authentik holds a different one: never the foreign key itself.
 KEY_CHANGED_OUT_OF_BAND = "(changed outside pulumi)"

@@ -11,12 +11,12 @@ import httpx
 import pulumi
 import pytest
 
-from dezky_infra.authentik.adoption import Adoption, AdoptionRefused, create_or_adopt, find_by
-from dezky_infra.authentik.client import AuthentikClient
-from dezky_infra.authentik.connection import ConnectionSettings
-from dezky_infra.authentik.errors import AuthentikValidationError
+from dezky_infra.authentik.api.client import AuthentikClient
+from dezky_infra.authentik.api.connection import ConnectionSettings
+from dezky_infra.authentik.api.errors import AuthentikValidationError
 from dezky_infra.authentik.group import GroupProvider
 from dezky_infra.authentik.oauth2_provider import OAuth2ProviderProvider
+from dezky_infra.authentik.provider.adoption import Adoption, AdoptionRefused, create_or_adopt, find_by
 from dezky_infra.authentik.token import ApiTokenProvider
 from tests.authentik_server import AuthentikServer
 from tests.conftest import ADMIN_TOKEN, configured

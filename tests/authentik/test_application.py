@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from dezky_infra.authentik.api.client import AuthentikClient
+from dezky_infra.authentik.api.errors import AuthentikValidationError
 from dezky_infra.authentik.application import ApplicationProvider
-from dezky_infra.authentik.client import AuthentikClient
-from dezky_infra.authentik.errors import AuthentikValidationError
 from dezky_infra.authentik.oauth2_provider import OAuth2ProviderProvider
 from tests.authentik_server import AuthentikServer
 from tests.conftest import configured

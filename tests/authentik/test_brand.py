@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from dezky_infra.authentik.api.client import AuthentikClient
+from dezky_infra.authentik.api.lookups import AuthentikLookupError
 from dezky_infra.authentik.brand import BrandProvider
-from dezky_infra.authentik.client import AuthentikClient
-from dezky_infra.authentik.lookups import AuthentikLookupError
 from tests.authentik_server import AuthentikServer
 from tests.conftest import configured
 

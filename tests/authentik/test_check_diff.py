@@ -8,9 +8,9 @@ import pytest
 from pulumi.output import Unknown
 
 from dezky_infra.authentik.application import ApplicationProvider
-from dezky_infra.authentik.dynamic_base import UNKNOWN
 from dezky_infra.authentik.group import GroupProvider
 from dezky_infra.authentik.oauth2_provider import OAuth2ProviderProvider
+from dezky_infra.authentik.provider.base import UNKNOWN
 from dezky_infra.authentik.token import ApiTokenProvider
 
 PORTAL: dict[str, Any] = {

@@ -12,10 +12,10 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from dezky_infra.authentik import client as client_module
-from dezky_infra.authentik.client import AuthentikClient, retry_after_seconds
-from dezky_infra.authentik.connection import ConnectionSettings
-from dezky_infra.authentik.errors import (
+from dezky_infra.authentik.api import client as client_module
+from dezky_infra.authentik.api.client import AuthentikClient, retry_after_seconds
+from dezky_infra.authentik.api.connection import ConnectionSettings
+from dezky_infra.authentik.api.errors import (
     AuthentikApiError,
     AuthentikAuthError,
     AuthentikError,
@@ -23,9 +23,9 @@ from dezky_infra.authentik.errors import (
     AuthentikUnavailableError,
     AuthentikValidationError,
 )
+from dezky_infra.authentik.api.password_login import login_with_password
 from dezky_infra.authentik.group import GroupProvider
 from dezky_infra.authentik.oauth2_provider import OAuth2ProviderProvider
-from dezky_infra.authentik.password_login import login_with_password
 from dezky_infra.authentik.token import ApiTokenProvider
 from tests.authentik_server import AuthentikServer
 from tests.conftest import ADMIN_TOKEN, AKADMIN_PASSWORD, configured

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
-from dezky_infra.authentik import sessions, versions
-from dezky_infra.authentik.client import AuthentikClient
-from dezky_infra.authentik.connection import SETTINGS, ConnectionSettings
-from dezky_infra.authentik.errors import AuthentikAuthError, AuthentikConfigError
+from dezky_infra.authentik.api import sessions, versions
+from dezky_infra.authentik.api.client import AuthentikClient
+from dezky_infra.authentik.api.connection import SETTINGS, ConnectionSettings
+from dezky_infra.authentik.api.errors import AuthentikAuthError, AuthentikConfigError
+from dezky_infra.authentik.api.lookups import forget_reference_data
 from dezky_infra.authentik.group import GroupProvider
-from dezky_infra.authentik.lookups import forget_reference_data
 from tests.authentik_server import AuthentikServer
 from tests.conftest import ADMIN_TOKEN, AKADMIN_PASSWORD
 

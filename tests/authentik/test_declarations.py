@@ -10,15 +10,15 @@ import pytest
 from pulumi.dynamic import Resource
 
 from dezky_infra.authentik import application, brand, group, oauth2_provider, readiness, token
+from dezky_infra.authentik.api.versions import DIALECTS
 from dezky_infra.authentik.application import Application, ApplicationSpec
 from dezky_infra.authentik.brand import Brand, BrandSpec
-from dezky_infra.authentik.declaration import UNSET, AuthentikResource
-from dezky_infra.authentik.dynamic_base import ResourceSpec
 from dezky_infra.authentik.group import Group, GroupSpec
 from dezky_infra.authentik.oauth2_provider import OAuth2Provider, OAuth2ProviderSpec
+from dezky_infra.authentik.provider.base import ResourceSpec
+from dezky_infra.authentik.provider.declaration import UNSET, AuthentikResource
 from dezky_infra.authentik.readiness import AuthentikReady, ReadinessSpec
 from dezky_infra.authentik.token import ApiToken, ApiTokenSpec
-from dezky_infra.authentik.versions import DIALECTS
 
 # What authentik 2025.10 answers for each kind (the keys the mappings read; values as recorded).
 LIVE_GROUP = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dezky_infra.authentik.client import AuthentikClient
+from dezky_infra.authentik.api.client import AuthentikClient
 from dezky_infra.authentik.group import GroupProvider
 from tests.authentik_server import AuthentikServer
 from tests.conftest import configured

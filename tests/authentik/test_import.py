@@ -3,8 +3,8 @@ it for ``ResourceOptions(import_=id)``. Objects made by hand come back with thei
 
 from __future__ import annotations
 
+from dezky_infra.authentik.api.client import AuthentikClient
 from dezky_infra.authentik.application import ApplicationProvider
-from dezky_infra.authentik.client import AuthentikClient
 from dezky_infra.authentik.group import GroupProvider
 from dezky_infra.authentik.oauth2_provider import OAuth2ProviderProvider
 from dezky_infra.authentik.token import ApiTokenProvider

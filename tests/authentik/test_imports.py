@@ -20,13 +20,13 @@ def test_declaring_resources_loads_neither_httpx_nor_the_generated_client() -> N
     loaded = modules_after("import dezky_infra.authentik")
     assert "dezky_infra.authentik.OAuth2Provider" not in loaded  # sanity: it is a class, not a module
     assert "dezky_infra.authentik.oauth2_provider" in loaded
-    assert not {"httpx", "dezky_infra.authentik.client", "authentik_client"} & loaded
+    assert not {"httpx", "dezky_infra.authentik.api.client", "authentik_client"} & loaded
 
 
 def test_a_connection_loads_the_client_but_never_the_generated_models() -> None:
     loaded = modules_after(
-        "from dezky_infra.authentik.connection import ConnectionSettings; "
-        "from dezky_infra.authentik.client import AuthentikClient; "
+        "from dezky_infra.authentik.api.connection import ConnectionSettings; "
+        "from dezky_infra.authentik.api.client import AuthentikClient; "
         "AuthentikClient(ConnectionSettings(url='http://127.0.0.1:9')).close()"
     )
     assert "httpx" in loaded

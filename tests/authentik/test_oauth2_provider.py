@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from dezky_infra.authentik.client import AuthentikClient
-from dezky_infra.authentik.lookups import AuthentikLookupError, forget_reference_data
+from dezky_infra.authentik.api.client import AuthentikClient
+from dezky_infra.authentik.api.lookups import AuthentikLookupError, forget_reference_data
 from dezky_infra.authentik.oauth2_provider import OAuth2ProviderProvider, OAuth2ProviderSpec
 from tests.authentik_server import AuthentikServer
 from tests.conftest import configured

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
-from dezky_infra.authentik import sessions
+from dezky_infra.authentik.api import sessions
+from dezky_infra.authentik.api.sessions import CredentialsRefused
 from dezky_infra.authentik.group import GroupProvider
 from dezky_infra.authentik.oauth2_provider import OAuth2ProviderProvider
 from dezky_infra.authentik.readiness import ReadinessProvider
-from dezky_infra.authentik.sessions import CredentialsRefused
 from dezky_infra.authentik.token import ApiTokenProvider
 from tests.authentik_server import AuthentikServer
 from tests.conftest import ADMIN_TOKEN, configured, stack_config

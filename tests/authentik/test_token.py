@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from dezky_infra.authentik.client import AuthentikClient
-from dezky_infra.authentik.connection import ConnectionSettings
-from dezky_infra.authentik.errors import AuthentikAuthError
+from dezky_infra.authentik.api.client import AuthentikClient
+from dezky_infra.authentik.api.connection import ConnectionSettings
+from dezky_infra.authentik.api.errors import AuthentikAuthError
 from dezky_infra.authentik.token import KEY_CHANGED_OUT_OF_BAND, ApiTokenProvider
 from tests.authentik_server import AuthentikServer
 from tests.conftest import AKADMIN_PASSWORD, configured

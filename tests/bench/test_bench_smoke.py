@@ -23,7 +23,7 @@ from bench.profiles import MEASURED, PROFILES, measured_profile, route_of
 from bench.project import OPERATIONS, WIPED_UP
 from bench.report import resources, state_differences
 from bench.tenants import tenants
-from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider
+from dezky_infra.authentik.provider.base import AuthentikResourceProvider
 
 
 def test_the_real_profile_is_the_measurement_per_route_with_its_runs() -> None:

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from dezky_infra.authentik.client import AuthentikClient
-from dezky_infra.authentik.connection import ConnectionSettings
+from dezky_infra.authentik.api.client import AuthentikClient
+from dezky_infra.authentik.api.connection import ConnectionSettings
 from tests.conftest import assert_contract_kept
 from tests.engine.harness import EngineProject, changes
 from tests.engine.stacks import configure_stack, expect_calls, mine, reset_calls

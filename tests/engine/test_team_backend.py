@@ -30,9 +30,9 @@ from typing import Any
 import pytest
 from dotenv import dotenv_values
 
-from dezky_infra.authentik.client import AuthentikClient
-from dezky_infra.authentik.connection import ConnectionSettings
-from dezky_infra.authentik.password_login import login_with_password
+from dezky_infra.authentik.api.client import AuthentikClient
+from dezky_infra.authentik.api.connection import ConnectionSettings
+from dezky_infra.authentik.api.password_login import login_with_password
 from tests.authentik_server import AuthentikServer
 from tests.conftest import assert_contract_kept
 from tests.engine.harness import REPO, EngineProject, StateBackend, changes

@@ -28,8 +28,8 @@ from typing import Any
 
 import httpx
 
-from dezky_infra.authentik.client import AuthentikClient
-from dezky_infra.authentik.connection import ConnectionSettings
+from dezky_infra.authentik.api.client import AuthentikClient
+from dezky_infra.authentik.api.connection import ConnectionSettings
 from tests.authentik_server import AuthentikServer
 from tests.engine.harness import EngineProject
 

@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 from pulumi.dynamic import CreateResult
 
+from dezky_infra.authentik.api.client import AuthentikClient
+from dezky_infra.authentik.api.connection import ConnectionSettings
+from dezky_infra.authentik.api.errors import AuthentikUnavailableError
 from dezky_infra.authentik.application import ApplicationProvider
-from dezky_infra.authentik.client import AuthentikClient
-from dezky_infra.authentik.connection import ConnectionSettings
-from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider
-from dezky_infra.authentik.errors import AuthentikUnavailableError
 from dezky_infra.authentik.group import GroupProvider
 from dezky_infra.authentik.oauth2_provider import OAuth2ProviderProvider
+from dezky_infra.authentik.provider.base import AuthentikResourceProvider
 from dezky_infra.authentik.token import ApiTokenProvider
 from tests.authentik_server import AuthentikServer
 from tests.conftest import configured

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from pulumi.automation import CommandError
 
-from dezky_infra.authentik.client import AuthentikClient
-from dezky_infra.authentik.connection import ConnectionSettings
+from dezky_infra.authentik.api.client import AuthentikClient
+from dezky_infra.authentik.api.connection import ConnectionSettings
 from tests.engine.harness import REPO, changes
 from tests.faults.support import (
     ENGINE_PASSWORD,

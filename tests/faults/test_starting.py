@@ -13,10 +13,10 @@ from typing import Any
 import pulumi
 import pytest
 
-from dezky_infra.authentik import sessions
-from dezky_infra.authentik.errors import AuthentikUnavailableError
+from dezky_infra.authentik.api import sessions
+from dezky_infra.authentik.api.errors import AuthentikUnavailableError
+from dezky_infra.authentik.api.password_login import AUTHENTICATION_FLOW
 from dezky_infra.authentik.oauth2_provider import OAuth2ProviderProvider
-from dezky_infra.authentik.password_login import AUTHENTICATION_FLOW
 from dezky_infra.authentik.readiness import ReadinessProvider
 from tests.authentik_server import AuthentikServer
 from tests.conftest import configured

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from dezky_infra.authentik import client as client_module
-from dezky_infra.authentik.client import AuthentikClient
-from dezky_infra.authentik.connection import ConnectionSettings
-from dezky_infra.authentik.errors import AuthentikConfigError
+from dezky_infra.authentik.api import client as client_module
+from dezky_infra.authentik.api.client import AuthentikClient
+from dezky_infra.authentik.api.connection import ConnectionSettings
+from dezky_infra.authentik.api.errors import AuthentikConfigError
 from dezky_infra.authentik.group import GroupProvider
 from dezky_infra.authentik.readiness import ReadinessProvider
 from tests.authentik_server import AuthentikServer

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from dezky_infra.authentik import client as client_module
-from dezky_infra.authentik.client import AuthentikClient
-from dezky_infra.authentik.errors import AuthentikUnavailableError, AuthentikValidationError
+from dezky_infra.authentik.api import client as client_module
+from dezky_infra.authentik.api.client import AuthentikClient
+from dezky_infra.authentik.api.errors import AuthentikUnavailableError, AuthentikValidationError
 from dezky_infra.authentik.group import GroupProvider
 from dezky_infra.authentik.oauth2_provider import OAuth2ProviderProvider
 from tests.authentik_server import AuthentikServer

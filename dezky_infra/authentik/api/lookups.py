@@ -12,10 +12,10 @@ import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from dezky_infra.authentik.errors import AuthentikFieldError
+from dezky_infra.authentik.api.errors import AuthentikFieldError
 
 if TYPE_CHECKING:  # the client (and httpx) load only when a connection is made, not to declare resources
-    from dezky_infra.authentik.client import AuthentikClient
+    from dezky_infra.authentik.api.client import AuthentikClient
 
 SCOPE_MAPPINGS_PATH = "propertymappings/provider/scope/"
 

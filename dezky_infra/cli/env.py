@@ -2,7 +2,7 @@
 
 The services of the Dezky dev stack read these settings from ``.env``; until now people pasted the
 OIDC client secrets in by hand. This command reads them from the Pulumi stack's outputs instead and
-merges them into the file with ``dezky_infra.envfile`` (other lines are kept, the file stays 0600).
+merges them into the file with ``dezky_infra.cli.envfile`` (other lines are kept, the file stays 0600).
 It prints key names and what happened to them, never values; pulumi's output is never echoed.
 
 Exit status: 0 done (or up to date), 1 ``--check`` found the file stale, 2 the outputs could not be
@@ -12,52 +12,14 @@ read or written (one ``error:`` line on stderr; the file is left untouched).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Final
 
-from dezky_infra import envfile
-from dezky_infra.oidc_clients import CLIENT_ENV_KEYS, env_key, output_name
-from dezky_infra.stack_reader import StackOutputError, read_stack_outputs
-from dezky_infra.tenancy import tenant_env_key, tenant_urls
-
-
-@dataclass(frozen=True)
-class EnvSetting:
-    """One ``.env`` key and the stack output it comes from; ``default`` applies when the output is absent."""
-
-    output: str
-    key: str
-    default: str | None = None
-
-
-STACK_SETTINGS: Final[tuple[EnvSetting, ...]] = (
-    EnvSetting("authentik_bootstrap_token", "AUTHENTIK_BOOTSTRAP_TOKEN"),
-    EnvSetting("authentik_url", "AUTHENTIK_URL"),
-    EnvSetting("platform_api_internal_url", "PLATFORM_API_INTERNAL_URL", default="http://platform-api:3001"),
-)
-"""The keys that are not about one OIDC client."""
-
-
-def env_settings(outputs: Mapping[str, str]) -> tuple[EnvSetting, ...]:
-    """The whole output-to-key mapping for this stack: each OIDC client's keys (from the output
-    ``oidc_clients``, in its order), then the stack's; the order is the order keys are appended to a
-    new file."""
-    try:
-        clients = json.loads(outputs["oidc_clients"])
-    except (KeyError, ValueError):
-        raise StackOutputError("the stack lacks output oidc_clients; run `pulumi up` to create it") from None
-    per_client = [
-        EnvSetting(output_name(client["env_prefix"], suffix), env_key(client["env_prefix"], suffix))
-        for client in clients.values()
-        for suffix in CLIENT_ENV_KEYS
-        if not (suffix == "CLIENT_SECRET" and client["public"])
-    ]
-    return (*per_client, *STACK_SETTINGS)
+from dezky_infra.cli import envfile
+from dezky_infra.cli.stack_reader import read_stack_outputs
+from dezky_infra.contract import StackOutputError, StackOutputs
 
 
 class Mode(Enum):
@@ -68,36 +30,13 @@ class Mode(Enum):
     DRY_RUN = "dry-run"
 
 
-def env_values(outputs: Mapping[str, str]) -> dict[str, str]:
-    """Map stack outputs to ``.env`` values per ``ENV_SETTINGS``.
-
-    Raises ``StackOutputError`` naming every output that is absent and has no default.
-    """
-    values: dict[str, str] = {}
-    missing: list[str] = []
-    for setting in env_settings(outputs):
-        value = outputs.get(setting.output, setting.default)
-        if value is None:
-            missing.append(setting.output)
-        else:
-            values[setting.key] = value
-    if missing:
-        names = ", ".join(missing)
-        raise StackOutputError(f"the stack lacks output(s) {names}; run `pulumi up` to create them")
-    return {**values, **tenant_values(outputs)}
-
-
-def tenant_values(outputs: Mapping[str, str]) -> dict[str, str]:
-    """Each tenant's authentik URL as ``AUTHENTIK_TENANT_<SLUG>_URL`` (brands mode; none with groups)."""
-    return {tenant_env_key(slug): url for slug, url in tenant_urls(outputs).items()}
-
-
 def sync(outputs: Mapping[str, str], path: Path, mode: Mode) -> int:
     """Bring ``path`` up to date with ``outputs`` (or only report, per ``mode``); return the exit status.
 
     Prints one line per added or changed key and a summary; values are never printed.
     """
-    changes = envfile.sync_env_file(path, env_values(outputs), write=mode is Mode.WRITE)
+    values = StackOutputs.parse(outputs).env_values()
+    changes = envfile.sync_env_file(path, values, write=mode is Mode.WRITE)
     pending = {key: change for key, change in changes.items() if change is not envfile.Change.UNCHANGED}
     if not pending:
         print(f"{path} is up to date ({len(changes)} keys)")

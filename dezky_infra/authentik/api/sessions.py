@@ -22,12 +22,12 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from dezky_infra.authentik.errors import AuthentikAuthError
-from dezky_infra.authentik.password_login import log_out, login_with_password
+from dezky_infra.authentik.api.errors import AuthentikAuthError
+from dezky_infra.authentik.api.password_login import log_out, login_with_password
 
 if TYPE_CHECKING:
-    from dezky_infra.authentik.client import AuthentikClient
-    from dezky_infra.authentik.connection import ConnectionSettings
+    from dezky_infra.authentik.api.client import AuthentikClient
+    from dezky_infra.authentik.api.connection import ConnectionSettings
 
 _lock = threading.Lock()
 _cookies: dict[str, dict[str, str]] = {}

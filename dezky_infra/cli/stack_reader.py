@@ -15,11 +15,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from dezky_infra.contract import StackOutputError
 from dezky_infra.workspace import WorkspaceError, resolve
-
-
-class StackOutputError(Exception):
-    """The stack's outputs or config cannot be read; the message is one line, free of values."""
 
 
 def run_pulumi(args: list[str], stack: str, cwd: Path) -> str:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
 
-from dezky_infra.authentik.errors import AuthentikAuthError, AuthentikError, AuthentikUnavailableError
+from dezky_infra.authentik.api.errors import AuthentikAuthError, AuthentikError, AuthentikUnavailableError
 
 if TYPE_CHECKING:  # the client (and httpx) load only when a connection is made, not to declare resources
-    from dezky_infra.authentik.client import AuthentikClient
+    from dezky_infra.authentik.api.client import AuthentikClient
 
 AUTHENTICATION_FLOW: Final = "default-authentication-flow"
 LOGOUT_FLOW: Final = "default-invalidation-flow"

@@ -34,9 +34,9 @@ from typing import Any, Final
 
 import httpx
 
-from dezky_infra.authentik.connect_via import ConnectVia
-from dezky_infra.authentik.connection import ConnectionSettings
-from dezky_infra.authentik.errors import (
+from dezky_infra.authentik.api.connect_via import ConnectVia
+from dezky_infra.authentik.api.connection import ConnectionSettings
+from dezky_infra.authentik.api.errors import (
     NO_CREDENTIALS_DETAIL,
     TOKEN_INVALID_DETAIL,
     AuthentikApiError,

@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from dezky_infra.authentik.errors import AuthentikConfigError
+from dezky_infra.authentik.api.errors import AuthentikConfigError
 
 CONFIG_NAMESPACE: Final = "dezky"
 

@@ -35,18 +35,18 @@ from pulumi.dynamic import (
 from pulumi.output import Unknown
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from dezky_infra.authentik import sessions, versions
-from dezky_infra.authentik.adoption import ADOPT_EXISTING_KEY, Adoption
-from dezky_infra.authentik.connection import CONFIG_KEYS, CONFIG_NAMESPACE, SETTING, ConnectionSettings
-from dezky_infra.authentik.errors import (
+from dezky_infra.authentik.api import sessions, versions
+from dezky_infra.authentik.api.connection import CONFIG_KEYS, CONFIG_NAMESPACE, SETTING, ConnectionSettings
+from dezky_infra.authentik.api.errors import (
     AuthentikAuthError,
     AuthentikConfigError,
     AuthentikFieldError,
     AuthentikUnavailableError,
 )
+from dezky_infra.authentik.provider.adoption import ADOPT_EXISTING_KEY, Adoption
 
 if TYPE_CHECKING:  # the client (and httpx) load with the first connection: the program never needs them
-    from dezky_infra.authentik.client import AuthentikClient
+    from dezky_infra.authentik.api.client import AuthentikClient
 
 # How the engine marks an input not known yet during preview: the wire sentinel string
 # (pulumi.runtime.rpc.UNKNOWN), which the dynamic provider host turns into ``pulumi.output.Unknown``.
@@ -185,7 +185,7 @@ class AuthentikResourceProvider(ResourceProvider, Generic[SpecT]):
         if retry_deadline_seconds is not None:
             patience = min(settings.retry_deadline_seconds, retry_deadline_seconds)
             settings = settings.model_copy(update={"retry_deadline_seconds": patience})
-        from dezky_infra.authentik.client import AuthentikClient  # noqa: PLC0415 (see TYPE_CHECKING above)
+        from dezky_infra.authentik.api.client import AuthentikClient  # noqa: PLC0415 (see TYPE_CHECKING)
 
         return AuthentikClient(settings)
 

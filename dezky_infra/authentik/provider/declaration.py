@@ -22,7 +22,7 @@ import pulumi
 from pulumi.dynamic import Resource
 
 if TYPE_CHECKING:
-    from dezky_infra.authentik.dynamic_base import AuthentikResourceProvider
+    from dezky_infra.authentik.provider.base import AuthentikResourceProvider
 
 
 class Unset:

@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from pulumi.dynamic import CheckFailure
 
-from dezky_infra.authentik.dynamic_base import AuthentikObjectProvider, SpecT
+from dezky_infra.authentik.provider.base import AuthentikObjectProvider, SpecT
 
 if TYPE_CHECKING:
-    from dezky_infra.authentik.client import AuthentikClient
+    from dezky_infra.authentik.api.client import AuthentikClient
 
 IDS_OUTPUT: Final = "authentik_ids"
 """The output that keeps the pks the names resolved to at the last apply."""

@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any, Final
 
 import pulumi
 
-from dezky_infra.authentik.connection import CONFIG_NAMESPACE
-from dezky_infra.authentik.errors import AuthentikError, AuthentikValidationError
+from dezky_infra.authentik.api.connection import CONFIG_NAMESPACE
+from dezky_infra.authentik.api.errors import AuthentikError, AuthentikValidationError
 
 if TYPE_CHECKING:
-    from dezky_infra.authentik.client import AuthentikClient
+    from dezky_infra.authentik.api.client import AuthentikClient
 
 ADOPT_EXISTING_KEY: Final = "adoptExisting"
 """Stack config: may a create take over an existing object with the same natural key (default true)."""

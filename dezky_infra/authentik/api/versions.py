@@ -27,10 +27,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Literal
 
-from dezky_infra.authentik.errors import AuthentikAuthError, AuthentikError
+from dezky_infra.authentik.api.errors import AuthentikAuthError, AuthentikError
 
 if TYPE_CHECKING:
-    from dezky_infra.authentik.client import AuthentikClient
+    from dezky_infra.authentik.api.client import AuthentikClient
 
 _RELEASE = re.compile(r"^(\d{4})\.(\d{1,2})(?:\.(\d+))?")
 
@@ -168,11 +168,14 @@ _learned: dict[str, Server] = {}
 """The authentik at each API root, as this process learned it."""
 
 
-def learn(client: AuthentikClient, warn: Callable[[str], None] | None = None) -> Server:
+def learn(
+    client: AuthentikClient, warn: Callable[[str], None] | None = None, *, anonymous: bool = False
+) -> Server:
     """The authentik ``client`` talks to, asked once per process and API root.
 
-    Authenticated: ``admin/version/``. When authentik refuses the client's credentials (or it has
-    none), the anonymous ``core/brands/current/`` tells the dialect by its keys (no release number).
+    Authenticated: ``admin/version/``; authentik refusing the credentials raises, so a provider can log
+    in and ask again. With ``anonymous``, a refusal (or no credentials at all) falls back to the
+    anonymous ``core/brands/current/``, which tells the dialect by its keys (no release number).
     ``warn`` gets ``Server.warning()`` once, when the release is first learned and is untested.
     """
     root = client.settings.api_root
@@ -183,6 +186,9 @@ def learn(client: AuthentikClient, warn: Callable[[str], None] | None = None) ->
     try:
         text = str(client.get("admin/version/")["version_current"])
     except AuthentikAuthError:
+        if not anonymous:
+            raise
+        client.use_session()  # no Authorization header: the anonymous view, not a refused token
         server = _fingerprint(client)
     else:
         release = Release.parse(text)
