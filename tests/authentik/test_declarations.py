@@ -16,7 +16,7 @@ from dezky_infra.authentik.brand import Brand, BrandSpec
 from dezky_infra.authentik.group import Group, GroupSpec
 from dezky_infra.authentik.oauth2_provider import OAuth2Provider, OAuth2ProviderSpec
 from dezky_infra.authentik.provider.base import ResourceSpec
-from dezky_infra.authentik.provider.declaration import UNSET, AuthentikResource
+from dezky_infra.authentik.provider.declaration import UNSET, AuthentikResource, output_names
 from dezky_infra.authentik.readiness import AuthentikReady, ReadinessSpec
 from dezky_infra.authentik.token import ApiToken, ApiTokenSpec
 
@@ -115,3 +115,25 @@ def test_defaults_are_the_specs_alone(
 def test_an_argument_the_spec_lacks_is_refused() -> None:
     with pytest.raises(TypeError, match="bogus is not an input of GroupSpec"):
         AuthentikResource.__init__(Group.__new__(Group), "g", {"name": "g", "bogus": 1})
+
+
+@pytest.mark.parametrize(("resource", "spec", "read_back"), CASES, ids=IDS)
+def test_an_output_that_echoes_an_optional_input_defaults_to_none(
+    resource: type[Resource], spec: type[ResourceSpec], read_back: dict[str, Any]
+) -> None:
+    """Left out, such an input is registered as None so its output attribute exists (a generated
+    client id must still be readable as ``provider.client_id``)."""
+    for name in output_names(resource) & set(spec.model_fields):
+        field = spec.model_fields[name]
+        assert field.is_required() or field.default is None, (resource.__name__, name)
+
+
+def test_an_output_echoing_a_left_out_input_exists(monkeypatch: pytest.MonkeyPatch) -> None:
+    registered: dict[str, Any] = {}
+
+    def record(self: Resource, provider: Any, name: str, props: dict[str, Any], opts: Any = None) -> None:
+        registered.update(props)
+
+    monkeypatch.setattr(Resource, "__init__", record)
+    OAuth2Provider("p", name="p", redirect_uris=[{"url": "https://a.example/cb"}])
+    assert "client_id" in registered and registered["client_id"] is None

@@ -74,8 +74,9 @@ class AuthentikResource(Resource):
             for name, value in given.items()
             if value is not UNSET
         }
-        outputs = output_names(type(self)) - set(spec.model_fields)
-        props.update(dict.fromkeys(sorted(outputs)))
+        # Every annotated output is a property, or Pulumi makes no attribute for it: the computed ones,
+        # and an input it echoes that was left out (then None: authentik's choice, like a client id).
+        props.update(dict.fromkeys(sorted(output_names(type(self)) - set(props))))
         secret = pulumi.ResourceOptions(additional_secret_outputs=sorted(spec.secrets))
         super().__init__(provider, resource_name, props, pulumi.ResourceOptions.merge(opts, secret))
 
