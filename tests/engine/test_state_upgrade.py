@@ -1,8 +1,10 @@
-"""State written by the release before "one declaration per resource" still reads without a diff.
+"""A stack made by the last landed release keeps working with the current code.
 
-The stack is brought up by that release's code (a checkout of its commit), then the current code
-previews it: no change, and a refresh shows none either. This is the guarantee a refactoring of the
-resource declarations must keep (issue: "behaviour stays the same").
+The stack is brought up by that release's code (a checkout of its commit, against authentik 2025.10,
+the release it knew), then the current code previews it (no change), refreshes it (no change), updates
+it (nothing to do) and destroys it. State records where each dynamic provider's code lives and the
+inputs that release declared (a group's one ``parent``, now ``parents``); moving modules or renaming an
+input must not break any of it.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from tests.engine.harness import REPO, EngineProject, changes
 from tests.engine.stacks import configure_stack
 from tests.target import Target, module_target, target_versions
 
-PREVIOUS_RELEASE = "6885cf791707b44d803f88f67e0f6dabdc120684"
-"""The last commit before the resources' fields were declared once (by their specs)."""
+PREVIOUS_RELEASE = "988e87bafcd7f6e8966aae12a50bd983890e492c"
+"""The last release that landed (stop 17) before the library layout, the versions table and ``parents``."""
 TOKEN = "state-upgrade-platform-api-token-3b5d7f9a1c"
 PASSWORD = "state-upgrade-akadmin-password-8e"
 
@@ -42,7 +44,9 @@ def checkout(commit: str, into: Path) -> Path:
     return into
 
 
-def test_a_stack_made_by_the_previous_release_previews_no_change(tmp_path: Path, target: Target) -> None:
+def test_a_stack_made_by_the_previous_release_survives_preview_refresh_up_and_destroy(
+    tmp_path: Path, target: Target
+) -> None:
     previous = checkout(PREVIOUS_RELEASE, tmp_path / "previous")
     project = EngineProject(tmp_path / "stack", program=previous / "__main__.py", code=previous)
     configure_stack(project, target, TOKEN, [{"slug": "acme"}, {"slug": "globex"}])
@@ -57,6 +61,9 @@ def test_a_stack_made_by_the_previous_release_previews_no_change(tmp_path: Path,
         assert changes(project.preview(diff=True).change_summary) == {}
         assert changes(project.refresh().summary.resource_changes) == {}
         assert changes(project.preview().change_summary) == {}
+        assert changes(project.up().summary.resource_changes) == {}
+        destroyed = project.destroy()  # by the current code, from the old release's state
+        assert changes(destroyed.summary.resource_changes) == {"delete": 12}
     finally:
         project.destroy()
         if target.server is not None:
