@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Set up everything dezky-infra needs on a fresh machine, idempotently:
-#   1. the project virtualenv .venv with requirements-dev.txt (runtime + test tools);
-#   2. the Pulumi CLI and Python language host, built from Go modules (scripts/install-pulumi.sh).
+#   1. your own dev stack file Pulumi.dev.yaml, copied once from the committed Pulumi.dev.example.yaml
+#      (git-ignored: it gets your stack's secrets, encrypted with your passphrase; never overwritten);
+#   2. the project virtualenv .venv with requirements-dev.txt (runtime + test tools);
+#   3. the Pulumi CLI and Python language host, built from Go modules (scripts/install-pulumi.sh).
 # Source it (". scripts/setup.sh") to get PATH and the offline Pulumi settings in your shell;
 # running it (bash scripts/setup.sh) prints the same settings as export lines.
 #
@@ -22,6 +24,18 @@ fi
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 python="${PYTHON:-python3}"
+
+for template in "$here"/Pulumi.*.example.yaml; do
+  [ -f "$template" ] || continue
+  stack_file="${template%.example.yaml}.yaml"
+  if [ ! -e "$stack_file" ]; then
+    partial="$(mktemp "$stack_file.XXXXXX")"
+    cp "$template" "$partial"
+    chmod 0644 "$partial"
+    mv "$partial" "$stack_file"
+    echo "setup: made ${stack_file##*/} from ${template##*/}: your own stack settings (git-ignored)" >&2
+  fi
+done
 
 if [ ! -x "$here/.venv/bin/python" ]; then
   echo "setup: creating $here/.venv" >&2

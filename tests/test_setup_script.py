@@ -38,7 +38,13 @@ def executable(path: Path, text: str) -> None:
 def checkout(tmp_path: Path) -> Path:
     """The files setup.sh reads, a venv whose requirements are installed (a fake), a fake pulumi."""
     root = tmp_path / "repo"
-    for name in ("scripts/setup.sh", "scripts/install-pulumi.sh", "requirements.txt", "requirements-dev.txt"):
+    for name in (
+        "scripts/setup.sh",
+        "scripts/install-pulumi.sh",
+        "requirements.txt",
+        "requirements-dev.txt",
+        "Pulumi.dev.example.yaml",
+    ):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / name, root / name)
     shutil.copytree(REPO / "tools", root / "tools")
@@ -137,3 +143,15 @@ def test_the_setup_stops_at_its_own_first_error(checkout: Path) -> None:
 def test_running_it_prints_exports_for_eval(checkout: Path) -> None:
     out = shell(checkout, 'eval "$(bash scripts/setup.sh)"\necho "pulumi=$(command -v pulumi)"\n')
     assert out == f"pulumi={checkout.parent / 'cli' / 'pulumi'}\n"
+
+
+def test_it_makes_the_developers_stack_file_once_from_the_template(checkout: Path) -> None:
+    template = (checkout / "Pulumi.dev.example.yaml").read_text()
+    assert shell(checkout, ". scripts/setup.sh\necho status=$?\n") == "status=0\n"
+    stack_file = checkout / "Pulumi.dev.yaml"
+    assert stack_file.read_text() == template
+    assert stack_file.stat().st_mode & 0o777 == 0o644
+    stack_file.write_text(template + "encryptionsalt: v1:mine\n")  # init-stack's secrets, say
+    assert shell(checkout, ". scripts/setup.sh\necho status=$?\n") == "status=0\n"
+    assert stack_file.read_text() == template + "encryptionsalt: v1:mine\n"
+    assert sorted(p.name for p in checkout.glob("Pulumi.*")) == ["Pulumi.dev.example.yaml", "Pulumi.dev.yaml"]
