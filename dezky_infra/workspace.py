@@ -15,6 +15,13 @@ PULUMI_CONFIG_PASSPHRASE``. This module fills in what the user left unchosen, an
   generated once into ``.pulumi-local/passphrase`` (mode 0600, git-ignored), handed to the CLI as
   ``PULUMI_CONFIG_PASSPHRASE_FILE``. A stack whose config already holds an ``encryptionsalt`` was
   encrypted with some passphrase: a missing file is then an error, never a new passphrase.
+- **Stack files.** ``Pulumi.<stack>.yaml`` holds the stack's ``encryptionsalt`` and ``secure:`` values,
+  so it belongs with the passphrase that encrypted them: a stack file is each developer's own and
+  git-ignored (``Pulumi.dev.yaml`` is made by ``scripts/setup.sh`` from the committed
+  ``Pulumi.dev.example.yaml``). A stack the team shares commits its file on purpose (``git add -f``)
+  with the team's passphrase or a ``secretsprovider``; so this module never generates a passphrase
+  for a stack file that git tracks: that passphrase would be one machine's, and the secrets it
+  encrypted would reach every clone that cannot decrypt them.
 
 What was filled in is said in one line each (where, never the passphrase itself).
 """
@@ -27,6 +34,8 @@ import os
 import re
 import secrets
 import shlex
+import shutil
+import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -175,7 +184,15 @@ def _ensure_passphrase_file(path: Path, stack_file: Path) -> bool:
         raise WorkspaceError(
             f"{stack_file.name} holds secrets encrypted with a passphrase, but {path} does not exist: "
             "restore that file, or set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) to "
-            "the stack's passphrase"
+            f"the stack's passphrase ({stack_file.name} is its owner's own: one from someone else's "
+            "clone needs their passphrase)"
+        )
+    if _tracked_by_git(stack_file):
+        raise WorkspaceError(
+            f"{stack_file.name} is committed, so the stack is shared, and its secrets must be encrypted "
+            f"with the team's passphrase, not with one made for this machine alone: put the team's "
+            f"passphrase in {path} (mode 0600) or set PULUMI_CONFIG_PASSPHRASE_FILE (or "
+            "PULUMI_CONFIG_PASSPHRASE), or give the stack a `secretsprovider:`"
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -187,6 +204,25 @@ def _ensure_passphrase_file(path: Path, stack_file: Path) -> bool:
         stream.flush()
         os.fsync(stream.fileno())
     return True
+
+
+def _tracked_by_git(path: Path) -> bool:
+    """True when ``path`` is in the index of the git repository it sits in (False without git)."""
+    git = shutil.which("git")
+    if git is None:
+        return False
+    try:
+        found = subprocess.run(  # noqa: S603 - fixed argv, no shell
+            [git, "ls-files", "--error-unmatch", "--", path.name],
+            cwd=path.parent,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return found.returncode == 0
 
 
 def main(argv: list[str] | None = None) -> int:

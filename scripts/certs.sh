@@ -3,7 +3,8 @@
 # a certificate for *.<domain> and *.auth.<domain> (tenants' brand hosts are <tenant>.auth.<domain>, and
 # a wildcard covers one label only) with its key, and mkcert's root CA, which the containers and the
 # authentik providers trust. Files that exist are kept; the key is readable by its owner only.
-# Usage: scripts/certs.sh [stack]   (default: dev; the domain and file names come from Pulumi.<stack>.yaml)
+# Usage: scripts/certs.sh [stack]   (default: dev; the domain and file names come from Pulumi.<stack>.yaml,
+# or, before scripts/setup.sh made that file, from its committed template Pulumi.<stack>.example.yaml)
 set -euo pipefail
 stack="${1:-dev}"
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -12,9 +13,13 @@ if ! command -v mkcert >/dev/null 2>&1; then
   exit 1
 fi
 
+stack_file="Pulumi.$stack.yaml"
+if [ ! -f "$stack_file" ] && [ -f "Pulumi.$stack.example.yaml" ]; then
+  stack_file="Pulumi.$stack.example.yaml"
+fi
 # The first `<key>: <value>` line of the stack file, quotes removed.
 setting() {
-  sed -n "s/^ *$1: *//p" "Pulumi.$stack.yaml" | head -n 1 | tr -d "\"'"
+  sed -n "s/^ *$1: *//p" "$stack_file" | head -n 1 | tr -d "\"'"
 }
 domain="$(setting 'dezky:domain')"
 cert="$(setting cert_file)"
@@ -22,7 +27,7 @@ key="$(setting key_file)"
 ca="$(setting ca_file)"
 for name in domain cert key ca; do
   if [ -z "${!name}" ]; then
-    echo "certs: Pulumi.$stack.yaml names no $name (dezky:domain, dezky:docker.tls cert_file/key_file/ca_file)" >&2
+    echo "certs: $stack_file names no $name (dezky:domain, dezky:docker.tls cert_file/key_file/ca_file)" >&2
     exit 1
   fi
 done

@@ -2,6 +2,8 @@
 # Create (once) a stack and give it the secrets it needs, generated here and stored as `secure:`
 # config values: the authentik API token (also platform-api's token) and akadmin's bootstrap
 # password. Existing values are kept, so a second run changes nothing.
+# They go into Pulumi.<stack>.yaml, which is this developer's own (git-ignored; scripts/setup.sh makes
+# Pulumi.dev.yaml from the committed Pulumi.dev.example.yaml): the passphrase that encrypts them is.
 # The backend and the secrets passphrase are the user's own (`pulumi login`, PULUMI_BACKEND_URL,
 # PULUMI_CONFIG_PASSPHRASE[_FILE], a stack secrets provider); where the user chose nothing, the
 # project's local defaults apply (.pulumi-local/, see dezky_infra/workspace.py) and are said once.

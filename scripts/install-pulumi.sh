@@ -15,8 +15,9 @@
 # pulumi's own Python language host (github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3)
 # is a separate Go module without release tags, and the Go module proxy reachable here serves no
 # version of it (neither a list nor commit queries). So the build makes a small language host of
-# its own (source below, in the wrapper module) on top of sdk/v3's Python toolchain package; it runs
-# programs through pulumi's pulumi-language-python-exec shim exactly as the real host does.
+# its own (tools/pulumi-language-python, a Go module of its own requiring sdk/v3 at the same version)
+# on top of sdk/v3's Python toolchain package; it runs programs through pulumi's
+# pulumi-language-python-exec shim exactly as the real host does.
 # pulumi-language-python-exec and pulumi-resource-pulumi-python (dynamic providers) are copied from
 # the sdk/v3 module download.
 #
@@ -31,15 +32,23 @@ PULUMI_HOME_DIR="${DEZKY_PULUMI_HOME:-$HOME/.cache/dezky-infra/pulumi-v${PULUMI_
 BIN_DIR="$PULUMI_HOME_DIR/bin"
 HELPERS=(pulumi-language-python pulumi-language-python-exec pulumi-resource-pulumi-python)
 # Our own Python language host (see tools/pulumi-language-python/main.go for why; run_plugin.go starts
-# policy packs); the cache records the hash of the sources it was built from, so a change rebuilds it.
+# policy packs); the cache records the hash of the sources it was built from (its Go files without
+# the tests, go.mod, go.sum), so a change rebuilds it, and only it when the cached CLI is right.
 HOST_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tools/pulumi-language-python"
-HOST_HASH="$(cat "$HOST_DIR"/*.go | sha256sum | cut -d' ' -f1)"
+HOST_HASH="$(find "$HOST_DIR" -maxdepth 1 -type f \( -name '*.go' ! -name '*_test.go' -o -name go.mod -o -name go.sum \) -print0 |
+  LC_ALL=C sort -z | xargs -0 cat | sha256sum | cut -d' ' -f1)"
 
 log() { printf 'install-pulumi: %s\n' "$*" >&2; }
 
 # pulumi_version <path-to-pulumi>: the version it reports without the v (empty when it does not run).
 pulumi_version() {
   PULUMI_SKIP_UPDATE_CHECK=true "$1" version 2>/dev/null | tail -n 1 | sed -n 's/^v\([0-9][0-9.]*\).*$/\1/p'
+}
+
+# build_host <output>: our language host, from its own module, with pulumi's release flags.
+build_host() {
+  (cd "$HOST_DIR" && GOWORK=off CGO_ENABLED=0 go build -trimpath -buildvcs=false -tags osusergo,grpcnotrace \
+    -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v${PULUMI_VERSION}" -o "$1" .)
 }
 
 # at_least <version> <minimum>: true when version >= minimum (numeric, dot by dot).
@@ -88,7 +97,27 @@ if bin_dir_ok "$BIN_DIR"; then
   exit 0
 fi
 
-# 3. Build.
+# 3. The cached CLI and helpers are right and only our host's sources changed: rebuild the host alone
+#    (seconds; the CLI takes minutes), replacing it atomically.
+if [ -x "$BIN_DIR/pulumi" ] && [ -x "$BIN_DIR/pulumi-language-python-exec" ] &&
+  [ -x "$BIN_DIR/pulumi-resource-pulumi-python" ] && command -v go >/dev/null 2>&1 &&
+  [ "$(pulumi_version "$BIN_DIR/pulumi")" = "$PULUMI_VERSION" ]; then
+  log "rebuilding pulumi-language-python in $BIN_DIR: its sources changed"
+  host_tmp="$(mktemp "$BIN_DIR/.pulumi-language-python.XXXXXX")"
+  hash_tmp="$(mktemp "$BIN_DIR/.language-host.sha256.XXXXXX")"
+  trap 'rm -f "$host_tmp" "$hash_tmp"' EXIT
+  build_host "$host_tmp"
+  chmod 0755 "$host_tmp"
+  echo "$HOST_HASH" > "$hash_tmp"
+  chmod 0644 "$hash_tmp"
+  mv -f "$host_tmp" "$BIN_DIR/pulumi-language-python"
+  mv -f "$hash_tmp" "$BIN_DIR/.language-host.sha256"
+  bin_dir_ok "$BIN_DIR" || { log "error: $BIN_DIR is still incomplete after the rebuild"; exit 1; }
+  echo "$BIN_DIR"
+  exit 0
+fi
+
+# 4. Build.
 command -v go >/dev/null 2>&1 || {
   log "error: $reason, and no go command to build one: install Pulumi (https://www.pulumi.com/docs/install/) or Go"
   exit 1
@@ -132,8 +161,6 @@ package tools
 
 import _ "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
 EOF
-mkdir -p "$work_dir/cmd/pulumi-language-python"
-cp "$HOST_DIR"/*.go "$work_dir/cmd/pulumi-language-python/"
 
 (
   cd "$work_dir"
@@ -147,7 +174,7 @@ cp "$HOST_DIR"/*.go "$work_dir/cmd/pulumi-language-python/"
   fi
   # tidy must not have moved the pins.
   grep -q "github.com/pulumi/pulumi/pkg/v3 v${PULUMI_VERSION}\$" go.mod
-  grep -q "github.com/pulumi/pulumi/sdk/v3 v${PULUMI_VERSION}\$" go.mod
+  grep -Eq "github.com/pulumi/pulumi/sdk/v3 v${PULUMI_VERSION}( // indirect)?\$" go.mod
 
   build() {
     CGO_ENABLED=0 go build -trimpath -tags osusergo,grpcnotrace \
@@ -157,7 +184,7 @@ cp "$HOST_DIR"/*.go "$work_dir/cmd/pulumi-language-python/"
   log "compiling pulumi (the long part)"
   build pulumi github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
   log "compiling pulumi-language-python"
-  build pulumi-language-python ./cmd/pulumi-language-python
+  build_host "$stage_dir/bin/pulumi-language-python"
 )
 
 cp "$sdk_dir/python/cmd/pulumi-language-python-exec" "$stage_dir/bin/"

@@ -1,34 +1,41 @@
 """``scripts/init-stack.sh`` on a machine that has never seen Pulumi, and with the user's own choices.
 
 A copy of the repository (what a clone holds) gets an empty ``PULUMI_HOME``, no backend, no login, no
-passphrase and no terminal on stdin, as a new user's first run does. The real pulumi CLI runs.
+passphrase and no terminal on stdin, as a new user's first run does. The real pulumi CLI runs. The
+checkout's own stack files (``Pulumi.dev.yaml``, ``.pulumi-local/``) are never read nor written: a
+developer who ran the scripts in it has both, and a clone has neither.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import stat
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from dezky_infra.workspace import PASSPHRASE_FILE, STATE_DIR
 from tests.engine.harness import REPO, require_cli
 
+TEMPLATE = "Pulumi.dev.example.yaml"
 
-def clone(destination: Path) -> Path:
-    """The repository's files as a fresh clone has them (tracked and not ignored), nothing else."""
+
+def clone(destination: Path, checkout: Path = REPO) -> Path:
+    """The checkout's files as a fresh clone has them (tracked and not ignored), nothing else."""
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO,
+        cwd=checkout,
         capture_output=True,
         check=True,
     ).stdout.split(b"\0")
     for name in filter(None, (entry.decode() for entry in listed)):
-        source = REPO / name
+        source = checkout / name
         if source.is_file():
             target = destination / name
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -36,6 +43,19 @@ def clone(destination: Path) -> Path:
     # The venv scripts/setup.sh made on this machine (a clone would make its own, a minute of pip).
     (destination / ".venv").symlink_to(REPO / ".venv")
     return destination
+
+
+def checkout_stack_files() -> dict[str, bytes]:
+    """The checkout's own stack files and local state, which no test may write."""
+    files = [*REPO.glob("Pulumi.*.yaml"), *(REPO / ".pulumi-local").rglob("*")]
+    return {str(path): path.read_bytes() for path in files if path.is_file()}
+
+
+@pytest.fixture(autouse=True)
+def _checkout_untouched() -> Iterator[None]:
+    before = checkout_stack_files()
+    yield
+    assert checkout_stack_files() == before
 
 
 def new_user_env(home: Path, **extra: str) -> dict[str, str]:
@@ -88,6 +108,12 @@ def test_init_stack_on_a_fresh_machine_then_again(tmp_path: Path) -> None:
     assert first.returncode == 0, first.stderr
     state, passphrase = project / STATE_DIR, project / PASSPHRASE_FILE
     lines = first.stderr.splitlines()
+    # the developer's own stack file, made from the committed template, which stays as it was
+    assert (
+        lines.count(f"setup: made Pulumi.dev.yaml from {TEMPLATE}: your own stack settings (git-ignored)")
+        == 1
+    )
+    assert (project / TEMPLATE).read_bytes() == (REPO / TEMPLATE).read_bytes()
     assert sum(str(state) in line for line in lines) == 1
     assert sum(str(passphrase) in line for line in lines) == 1
     assert stat.S_IMODE(passphrase.stat().st_mode) == 0o600
@@ -102,8 +128,11 @@ def test_init_stack_on_a_fresh_machine_then_again(tmp_path: Path) -> None:
     stack_file = (project / "Pulumi.dev.yaml").read_text()
     assert "encryptionsalt:" in stack_file and stack_file.count("secure: v1:") == 2
     assert len(pulumi(project, with_passphrase, "config", "get", "authentikToken").strip()) >= 36
+    # pulumi rewrote the file: the template's settings are there, as pulumi writes them
+    template = yaml.safe_load((REPO / TEMPLATE).read_text())["config"]
+    assert set(yaml.safe_load(stack_file)["config"]) > set(template)
     # the clone's ignore rules keep the private files out of git
-    private = [PASSPHRASE_FILE, f"{STATE_DIR}/.pulumi/stacks/dezky/dev.json"]
+    private = ["Pulumi.dev.yaml", PASSPHRASE_FILE, f"{STATE_DIR}/.pulumi/stacks/dezky/dev.json"]
     ignored = subprocess.run(
         ["git", "check-ignore", *private], check=False, cwd=REPO, capture_output=True, text=True
     )
@@ -112,7 +141,7 @@ def test_init_stack_on_a_fresh_machine_then_again(tmp_path: Path) -> None:
     before = snapshot(project)
     second = init_stack(project, env)
     assert second.returncode == 0, second.stderr
-    assert "generated" not in second.stderr
+    assert "generated" not in second.stderr and "setup: made" not in second.stderr
     assert snapshot(project) == before
 
 
@@ -162,3 +191,47 @@ def test_a_new_user_without_pulumi_on_path_gets_it_from_the_setup(tmp_path: Path
     assert first.returncode == 0, first.stderr
     assert "pulumi: command not found" not in first.stderr
     assert (project / "Pulumi.dev.yaml").read_text().count("secure: v1:") == 2
+
+
+def test_a_developers_stack_files_never_reach_a_clone(tmp_path: Path) -> None:
+    """A developer ran the scripts in their checkout: its Pulumi.dev.yaml now holds secrets encrypted
+    with the passphrase in its .pulumi-local/. Neither reaches a clone (the teammate who pulls, or
+    the tests' own copies), and init-stack works there as on a fresh machine."""
+    checkout = clone(tmp_path / "checkout")
+    subprocess.run(["git", "init", "-q"], cwd=checkout, check=True)
+    env = new_user_env(tmp_path / "home")
+    assert init_stack(checkout, env).returncode == 0
+    assert "encryptionsalt:" in (checkout / "Pulumi.dev.yaml").read_text()
+
+    teammate = clone(tmp_path / "teammate", checkout)
+    leaked = [name for name in ("Pulumi.dev.yaml", ".pulumi-local") if (teammate / name).exists()]
+    result = init_stack(teammate, new_user_env(tmp_path / "teammate-home"))
+    assert result.returncode == 0, result.stderr
+    assert leaked == []
+    assert (teammate / "Pulumi.dev.yaml").read_text().count("secure: v1:") == 2
+
+
+def test_the_template_is_committed_without_secrets() -> None:
+    tracked = subprocess.run(
+        ["git", "ls-files", "--error-unmatch", TEMPLATE], cwd=REPO, capture_output=True, check=False
+    )
+    assert tracked.returncode == 0, "the dev stack template is committed"
+    document = yaml.safe_load((REPO / TEMPLATE).read_text())
+    assert list(document) == ["config"]  # no encryptionsalt, no secretsprovider
+    assert "secure" not in json.dumps(document), "no `secure:` value"
+    ignored = subprocess.run(
+        [
+            "git",
+            "check-ignore",
+            "--no-index",
+            "Pulumi.dev.yaml",
+            "Pulumi.alice.yaml",
+            TEMPLATE,
+            "Pulumi.yaml",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ignored.stdout.split() == ["Pulumi.dev.yaml", "Pulumi.alice.yaml"]

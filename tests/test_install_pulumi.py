@@ -116,3 +116,42 @@ def test_no_pulumi_and_no_go_names_both_ways_out(tmp_path: Path) -> None:
         "install-pulumi: error: no pulumi on PATH, and no go command to build one: install Pulumi "
         "(https://www.pulumi.com/docs/install/) or Go\n"
     )
+
+
+def test_a_changed_language_host_rebuilds_the_host_alone(tmp_path: Path) -> None:
+    """The cached CLI is the pinned one and only tools/pulumi-language-python changed: one `go build`
+    of the host (seconds), not the whole CLI (minutes), and then the cache is whole again."""
+    bin_dir = fake_pulumi(tmp_path / "cache" / "bin", MIN_VERSION)
+    (bin_dir / ".language-host.sha256").write_text("built from older sources\n")
+    go_log = tmp_path / "go.log"
+    # A go that records its arguments and writes what `go build -o FILE` would.
+    executable(
+        tmp_path / "fake-go" / "go",
+        f'echo "$PWD: $*" >> {go_log}\n'
+        'while [ $# -gt 0 ]; do [ "$1" = -o ] && printf "#!/bin/sh\\n" > "$2"; shift; done',
+    )
+    env = {
+        "PATH": f"{tmp_path / 'fake-go'}:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "DEZKY_PULUMI_HOME": str(tmp_path / "cache"),
+    }
+
+    def install() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["bash", str(SCRIPT)], env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+
+    first = install()
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.splitlines()[-1] == str(bin_dir)
+    assert (
+        first.stderr
+        == f"install-pulumi: rebuilding pulumi-language-python in {bin_dir}: its sources changed\n"
+    )
+    calls = go_log.read_text().splitlines()
+    assert len(calls) == 1
+    assert calls[0].startswith(f"{REPO / 'tools' / 'pulumi-language-python'}: build ")
+    assert sorted(p.name for p in bin_dir.iterdir()) == sorted([".language-host.sha256", "pulumi", *HELPERS])
+    second = install()
+    assert second.stderr == f"install-pulumi: using cached pulumi v{MIN_VERSION} in {bin_dir}\n"
+    assert len(go_log.read_text().splitlines()) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -158,3 +159,33 @@ def test_the_command_prints_exports_and_notes(
     ]
     assert err.count("\n") == 2
     assert (project / PASSPHRASE_FILE).read_text() not in out + err
+
+
+def git(project: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=project, check=True, capture_output=True)
+
+
+def test_a_committed_stack_file_gets_no_passphrase_of_this_machine(project: Path, tmp_path: Path) -> None:
+    """A committed stack file is a shared stack: a passphrase made here would encrypt its secrets
+    for this machine alone, and the commit would hand teammates secrets they cannot decrypt."""
+    git(project, "init", "-q")
+    (project / "Pulumi.staging.yaml").write_text("config:\n  dezky:domain: staging.dezky.example\n")
+    git(project, "add", "-f", "Pulumi.staging.yaml")
+    with pytest.raises(WorkspaceError) as raised:
+        resolve(project, "staging", nothing_chosen(tmp_path))
+    message = str(raised.value)
+    assert message.startswith("Pulumi.staging.yaml is committed, so the stack is shared")
+    assert PASSPHRASE_FILE in message and "PULUMI_CONFIG_PASSPHRASE_FILE" in message
+    assert not (project / PASSPHRASE_FILE).exists()
+    # the team's passphrase, put where the README says, is used
+    (project / PASSPHRASE_FILE).write_text("the team's passphrase")
+    (project / PASSPHRASE_FILE).chmod(0o600)
+    assert resolve(project, "staging", nothing_chosen(tmp_path)).env["PULUMI_CONFIG_PASSPHRASE_FILE"] == str(
+        project / PASSPHRASE_FILE
+    )
+
+
+def test_an_untracked_stack_file_gets_the_local_passphrase(project: Path, tmp_path: Path) -> None:
+    git(project, "init", "-q")
+    (project / "Pulumi.dev.yaml").write_text("config: {}\n")
+    assert "PULUMI_CONFIG_PASSPHRASE_FILE" in resolve(project, "dev", nothing_chosen(tmp_path)).env

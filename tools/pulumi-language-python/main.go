@@ -6,6 +6,10 @@
 // up/preview/refresh/destroy` and the Automation API need: it runs the program through
 // `pulumi-language-python-exec` (shipped in the sdk/v3 module) with the Python toolchain
 // support that sdk/v3 itself provides (pip/uv/poetry, the `virtualenv` runtime option).
+//
+// Like pulumi's own language hosts, it polls the engine's gRPC health service (sdk/v3's
+// rpcutil.Healthcheck) and exits once the engine is gone: a `pulumi` killed with SIGKILL never
+// tells its plugins to stop, and a host that did not check would run on for good.
 package main
 
 import (
@@ -19,6 +23,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
@@ -32,6 +37,16 @@ import (
 // exitCodeUserActionable is what pulumi-language-python-exec exits with after it has already
 // shown the user an actionable message.
 const exitCodeUserActionable = 32
+
+// engineHealthInterval is how often the host asks the engine whether it is still there. pulumi's
+// own hosts ask every 5 minutes; one health call on a loopback connection costs next to nothing,
+// so this host asks often and is gone within seconds of a killed `pulumi`. A call that fails (the
+// engine's port is closed) counts as gone; an engine without the health service counts as alive.
+const engineHealthInterval = 2 * time.Second
+
+// stopGrace bounds how long calls still in flight may take once the engine is gone (they end by
+// themselves: the engine's connection closed, which cancels them and the program they run).
+const stopGrace = 10 * time.Second
 
 type host struct {
 	pulumirpc.UnimplementedLanguageRuntimeServer
@@ -69,8 +84,26 @@ func main() {
 		os.Exit(1)
 	}
 
+	// Stop serving, and so exit, once the engine fails a health check.
+	ctx, engineGone := context.WithCancel(context.Background())
+	defer engineGone()
+	if engineAddress != "" {
+		if err := rpcutil.Healthcheck(ctx, engineAddress, engineHealthInterval, engineGone); err != nil {
+			fmt.Fprintf(os.Stderr, "could not start the engine health check: %v\n", err)
+			os.Exit(1)
+		}
+	}
+	stop := make(chan bool)
+	go func() {
+		<-ctx.Done()
+		fmt.Fprintf(os.Stderr, "pulumi-language-python: the engine at %s is gone; exiting\n", engineAddress)
+		close(stop)
+		time.AfterFunc(stopGrace, func() { os.Exit(1) })
+	}()
+
 	h := &host{execPath: execPath, tracing: tracing, engineAddress: engineAddress}
 	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
+		Cancel: stop,
 		Init: func(srv *grpc.Server) error {
 			pulumirpc.RegisterLanguageRuntimeServer(srv, h)
 			return nil
