@@ -88,6 +88,7 @@ def test_postgres(dev_stack: Deployment) -> None:
 
 
 def test_authentik_server_and_worker_share_image_env_and_volumes(dev_stack: Deployment) -> None:
+    """The dev default; every release's containers: test_authentik_releases.py."""
     server = dev_stack.container("authentik-server").inputs
     worker = dev_stack.container("authentik-worker").inputs
     assert server["image"] == worker["image"] == "ghcr.io/goauthentik/server:2025.10.4"
@@ -97,7 +98,7 @@ def test_authentik_server_and_worker_share_image_env_and_volumes(dev_stack: Depl
     assert dev_stack.env("authentik-server") == dev_stack.env("authentik-worker") == expected_env
     assert not any("REDIS" in key for key in expected_env)
     mounts = [
-        {"type": "volume", "source": "dezky_authentik_media", "target": "/data"},
+        {"type": "volume", "source": "dezky_authentik_media", "target": "/media"},
         {"type": "volume", "source": "dezky_authentik_custom_templates", "target": "/templates"},
     ]
     assert server["mounts"] == worker["mounts"] == mounts
