@@ -129,7 +129,8 @@ class ImageSettings(_Model):
     """
 
     postgres: PinnedImage = "postgres:16-alpine"
-    authentik: PinnedImage = "ghcr.io/goauthentik/server:2025.10.4"
+    authentik: PinnedImage = "ghcr.io/goauthentik/server:2026.2.2"
+    """The dev default is the 2026.2 the teams run (NOTES-docker.md); 2025.10.4 still runs too."""
     authentik_release: AuthentikRelease = Field(default=None, validate_default=True)
     """The release `authentik` was built from: read from its tag, so set it only for an image pinned
     by digest alone (or to state it: it must then agree with the tag). Always set once validated."""

@@ -94,6 +94,12 @@ def test_the_release_is_read_from_the_tag(image: str, release: str | None) -> No
     assert authentik_release_of(image) == release
 
 
+def test_the_dev_default_is_2026_2() -> None:
+    images = DockerSettings().images
+    assert images.authentik == "ghcr.io/goauthentik/server:2026.2.2"
+    assert images.authentik_release is AuthentikRelease.V2026_2
+
+
 def test_a_tagged_image_needs_no_release_setting() -> None:
     images = DockerSettings.model_validate({"images": {"authentik": "ghcr.io/goauthentik/server:2025.10.4"}})
     assert images.images.authentik_release is AuthentikRelease.V2025_10
