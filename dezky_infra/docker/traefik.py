@@ -68,6 +68,12 @@ class Route:
         return [docker.ContainerLabelArgs(label=label, value=value) for label, value in pairs.items()]
 
 
+def browser_url(settings: DockerSettings, host: str) -> str:
+    """`https://<host>` as a browser on this machine reaches it: with the published port, unless 443."""
+    port = "" if settings.ports.https == 443 else f":{settings.ports.https}"
+    return f"https://{host}{port}"
+
+
 def tls_dynamic_config() -> str:
     """File-provider config that makes the mkcert certificate Traefik's default certificate."""
     return (
