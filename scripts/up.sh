@@ -20,10 +20,12 @@ pulumi up --yes --stack "$stack" --non-interactive
 python -m dezky_infra env --stack "$stack" --file .env
 
 # The app containers of this stack carry the label dezky.stack=<stack> (and dezky.url when routed).
+# Plain bash 3 (macOS's /bin/bash): no mapfile, arrays expanded only when not empty.
 report_apps() {
   local names=() waiting=() name state health url
   command -v docker >/dev/null || return 0
-  mapfile -t names < <(docker ps --all --filter "label=dezky.stack=$stack" --format '{{.Names}}' 2>/dev/null)
+  while IFS= read -r name; do names+=("$name"); done \
+    < <(docker ps --all --filter "label=dezky.stack=$stack" --format '{{.Names}}' 2>/dev/null)
   [ "${#names[@]}" -gt 0 ] || return 0
   echo "up: the apps are started, not waited for (a first start runs npm install: minutes):"
   while IFS='|' read -r name state health url; do
