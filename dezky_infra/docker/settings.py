@@ -145,7 +145,9 @@ class ImageSettings(_Model):
     def _authentik_release(cls, given: object, info: ValidationInfo) -> AuthentikRelease:
         image = info.data.get("authentik")
         if not isinstance(image, str):
-            raise ValueError("the authentik image is invalid, so its release is unknown")  # reported there
+            # The image was refused, and so is the whole model: one error (the image's) says it all,
+            # and this value is never seen.
+            return AuthentikRelease.V2026_2
         known = ", ".join(release.value for release in AuthentikRelease)
         tagged = authentik_release_of(image)
         if given is not None and not isinstance(given, str):

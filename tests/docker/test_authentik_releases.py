@@ -164,3 +164,7 @@ def test_an_unquoted_yaml_release_is_explained() -> None:
         "Value error, images.authentik_release must be a string such as '2026.2', not 2025.1 (in YAML, "
         "quote it: an unquoted 2025.10 reads as the number 2025.1)"
     )
+
+
+def test_a_refused_image_is_one_error_not_two() -> None:
+    assert _error({"authentik": "ghcr.io/goauthentik/server:latest"})[0] == ("images", "authentik")
