@@ -1,11 +1,21 @@
 """authentik, the SSO: a server and a worker from the same image, sharing one configuration.
 
-authentik 2025.10 needs no Redis, only PostgreSQL. The bootstrap variables go to both
+authentik needs no Redis since 2025.10, only PostgreSQL. The bootstrap variables go to both
 containers: authentik applies them from the worker, once, on an empty database, and keeping
 the two environments identical avoids guessing which process reads what.
+
+What differs between the authentik releases the layer runs lives in `RELEASES`, one row per
+release, and nowhere else; the settings say which release an image is (`images.authentik_release`,
+read from the tag). Compared with authentik's own compose files, both containers run as the image's
+user (uid 1000) without the Docker socket and `/certs` the compose file gives the worker: the dev stack
+uses neither outposts managed through Docker nor certificate discovery, and the socket would give
+authentik root on the host.
 """
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
+from types import MappingProxyType
 
 import pulumi_docker as docker
 
@@ -13,15 +23,66 @@ from . import postgres
 from .container import ContainerSpec, Healthcheck
 from .env import container_env
 from .inputs import PlatformSecrets
-from .settings import DockerSettings
+from .settings import AuthentikRelease, DockerSettings
 from .traefik import Route
-from .volumes import volume_mount
+from .volumes import VolumeKey, volume_mount
 
 SERVER_SERVICE = "authentik-server"
 WORKER_SERVICE = "authentik-worker"
 HTTP_PORT = 9000
+"""The server's HTTP port in every release (compose files of 2025.10 and 2026.2 publish 9000 and 9443)."""
 SHM_SIZE_MB = 512
-"""authentik's own compose file gives both containers 512 MB of shared memory."""
+"""512 MB of shared memory for both containers, in every release.
+
+authentik's compose file sets it from 2026.2 on (lifecycle/container/compose.yml at 2026.2.2:
+`shm_size: 512mb`); the layer gives it to 2025.10 as well, whose image also keeps its temporary
+files in /dev/shm (TMPDIR=/dev/shm/ in the image's Dockerfile), where Docker's default 64 MB filled
+up (goauthentik/authentik issues 10768 and 16386).
+"""
+HEALTHCHECK = Healthcheck(test=("CMD", "ak", "healthcheck"), start_period=timedelta(minutes=1))
+"""The image's own check command (`HEALTHCHECK ... CMD [ "ak", "healthcheck" ]` in its Dockerfile, the
+same from 2025.10 to 2026.2), probed more often so `pulumi up` goes on as soon as authentik answers."""
+
+
+@dataclass(frozen=True)
+class ReleaseLayout:
+    """What one authentik release needs of its containers beyond what every release shares."""
+
+    volumes: tuple[tuple[VolumeKey, str], ...]
+    """The named volumes both containers mount, with where each goes, in mount order."""
+
+
+_MEDIA_ROOT = ReleaseLayout(
+    volumes=((VolumeKey.AUTHENTIK_MEDIA, "/media"), (VolumeKey.AUTHENTIK_CUSTOM_TEMPLATES, "/templates"))
+)
+_DATA_ROOT = ReleaseLayout(
+    volumes=(
+        (VolumeKey.AUTHENTIK_DATA, "/data"),
+        (VolumeKey.AUTHENTIK_MEDIA, "/media"),
+        (VolumeKey.AUTHENTIK_CUSTOM_TEMPLATES, "/templates"),
+    )
+)
+
+RELEASES: Mapping[AuthentikRelease, ReleaseLayout] = MappingProxyType(
+    {
+        # 2025.10 keeps uploaded files (icons, branding) under /media: its docker-compose.yml
+        # (version/2025.10.x) mounts ./media:/media and ./custom-templates:/templates.
+        AuthentikRelease.V2025_10: _MEDIA_ROOT,
+        # 2025.12 moved file storage to /data, media to /data/media (website/docs/releases/2025/
+        # v2025.12.md, "Storage mount changes"; docker-compose.yml at 2025.12.x mounts ./data:/data),
+        # and 2026.2 kept it (lifecycle/container/compose.yml at 2026.2.2, the file renamed from
+        # docker-compose.yml in 2026.2: website/docs/releases/2026/v2026.2.md). The image ships
+        # /data/media as a symlink to /media (`ln -s /media /data/media` in the image's Dockerfile:
+        # the root Dockerfile of 2025.12, lifecycle/container/Dockerfile later). A new named volume,
+        # unlike compose's bind mount, is first filled with what the image has at the mount point
+        # (Docker's "populate a volume using a container"), the symlink included, so uploads would
+        # land in /media of the container's own layer and vanish with it: the media volume stays
+        # mounted at /media (where 2025.10 kept it: nothing to move on upgrade), and /data gets a
+        # volume of its own for the rest of the file storage.
+        AuthentikRelease.V2025_12: _DATA_ROOT,
+        AuthentikRelease.V2026_2: _DATA_ROOT,
+    }
+)
 
 
 def internal_url() -> str:
@@ -43,15 +104,18 @@ def authentik_specs(
     settings: DockerSettings,
     secrets: PlatformSecrets,
     *,
-    media: docker.Volume,
-    custom_templates: docker.Volume,
+    volume: Callable[[VolumeKey], docker.Volume],
 ) -> tuple[ContainerSpec, ContainerSpec]:
-    """The server and worker containers, in that order.
+    """The server and worker containers, in that order, for the release of `images.authentik`.
 
-    Both are waited on until `ak healthcheck` passes, so whatever configures authentik
+    `volume` makes the named volume of a key; only the volumes the release mounts are made. Both
+    containers are waited on until `ak healthcheck` passes, so whatever configures authentik
     through its API can start once the platform phase is done.
     """
+    layout = RELEASES[settings.images.authentik_release]
     db = settings.postgres
+    # The same variables in 2025.10 and 2026.2: their compose files set only these PostgreSQL keys
+    # and the secret key; the bootstrap keys are documented for both.
     envs = container_env(
         {
             "AUTHENTIK_POSTGRESQL__HOST": postgres.SERVICE,
@@ -66,9 +130,7 @@ def authentik_specs(
             "AUTHENTIK_BOOTSTRAP_TOKEN": secrets.bootstrap_token,
         },
     )
-    # 2025.10 keeps media under /data; /templates overrides authentik's HTML templates.
-    mounts = [volume_mount(media, "/data"), volume_mount(custom_templates, "/templates")]
-    healthcheck = Healthcheck(test=("CMD", "ak", "healthcheck"), start_period=timedelta(minutes=1))
+    mounts = [volume_mount(volume(key), target) for key, target in layout.volumes]
 
     def spec(service: str, command: str, labels: list[docker.ContainerLabelArgs]) -> ContainerSpec:
         return ContainerSpec(
@@ -78,7 +140,7 @@ def authentik_specs(
             envs=envs,
             mounts=mounts,
             labels=labels,
-            healthcheck=healthcheck,
+            healthcheck=HEALTHCHECK,
             shm_size_mb=SHM_SIZE_MB,
             wait_healthy=True,
         )

@@ -2,7 +2,8 @@
 
 Each service module describes its container as a `ContainerSpec`; `run_container` adds the
 stack-wide rules: the `<prefix>-<service>` name, the one network with the service name as
-alias, `unless-stopped` restarts, a mandatory healthcheck and host ports on the bind address.
+alias, `unless-stopped` restarts, a mandatory healthcheck, host ports on the bind address, and on
+the containers `pulumi up` does not wait for, the labels scripts/up.sh reports their health by.
 
 Values go to the provider in the form it reads back from `docker inspect`, so a refresh finds
 nothing to change: healthcheck durations as Go prints them (`durations.py`), ports in the
@@ -22,6 +23,14 @@ from .settings import DockerSettings
 
 RESTART_POLICY = "unless-stopped"
 """Containers come back after a Docker restart, but stay down when a developer stops them."""
+
+STACK_LABEL = "dezky.stack"
+"""Label of every container `pulumi up` starts without waiting for it (the apps), set to the Pulumi
+stack's name: scripts/up.sh finds them by it and says which are still starting."""
+URL_LABEL = "dezky.url"
+"""Label of such a container that Traefik routes: the URL a browser on this machine opens."""
+WAIT_TIMEOUT_SECONDS = 300
+"""How long `pulumi up` waits for a waited container to turn healthy before failing its create."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +88,8 @@ class ContainerSpec:
     """One service's container, minus the stack-wide rules `run_container` adds.
 
     `service` names the container (`<prefix>-<service>`) and is its DNS alias on the network.
-    `wait_healthy` makes `pulumi up` wait for the healthcheck to pass before dependants start.
+    `wait_healthy` makes `pulumi up` wait for the healthcheck to pass before dependants start; a
+    container not waited for is labelled with the stack (`STACK_LABEL`) and its `browser_url`.
     """
 
     service: str
@@ -96,6 +106,18 @@ class ContainerSpec:
     extra_aliases: Sequence[str] = ()
     shm_size_mb: int | None = None
     wait_healthy: bool = False
+    browser_url: str | None = None
+    """Where a browser on this machine opens the service, when Traefik routes it."""
+
+
+def _started_labels(spec: ContainerSpec) -> list[docker.ContainerLabelArgs]:
+    """The labels that let scripts/up.sh report on a container `pulumi up` does not wait for."""
+    if spec.wait_healthy:
+        return []
+    labels = [docker.ContainerLabelArgs(label=STACK_LABEL, value=pulumi.get_stack())]
+    if spec.browser_url:
+        labels.append(docker.ContainerLabelArgs(label=URL_LABEL, value=spec.browser_url))
+    return labels
 
 
 def run_container(
@@ -117,7 +139,7 @@ def run_container(
         working_dir=spec.working_dir,
         mounts=list(spec.mounts),
         uploads=list(spec.uploads) or None,
-        labels=list(spec.labels),
+        labels=[*spec.labels, *_started_labels(spec)],
         ports=published_ports(spec.ports, settings.ports.bind_address) or None,
         networks_advanced=[
             docker.ContainerNetworksAdvancedArgs(
@@ -128,6 +150,6 @@ def run_container(
         restart=RESTART_POLICY,
         shm_size=spec.shm_size_mb,
         wait=spec.wait_healthy,
-        wait_timeout=300 if spec.wait_healthy else None,
+        wait_timeout=WAIT_TIMEOUT_SECONDS if spec.wait_healthy else None,
         opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)),
     )

@@ -13,7 +13,7 @@ import pulumi_docker as docker
 from .container import ContainerSpec, Healthcheck
 from .env import container_env
 from .settings import DockerSettings
-from .traefik import Route
+from .traefik import Route, browser_url
 from .trust import ca_mounts
 from .volumes import volume_mount
 
@@ -73,6 +73,7 @@ def ocis_spec(
             *ca_mounts(settings.tls),
         ],
         labels=route(settings).labels(),
+        browser_url=browser_url(settings, route(settings).host),
         healthcheck=Healthcheck(
             test=("CMD", "wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{DEBUG_PORT}/healthz"),
             start_period=timedelta(minutes=1),

@@ -7,7 +7,7 @@ from . import platform_api
 from .container import ContainerSpec
 from .node_app import node_app_spec
 from .settings import DockerSettings
-from .traefik import Route
+from .traefik import Route, browser_url
 
 SERVICE = "portal"
 PORT = 3000
@@ -46,4 +46,5 @@ def portal_spec(
         },
         secret_env={"NUXT_OIDC_CLIENT_SECRET": client_secret},
         labels=route(settings).labels(),
+        browser_url=browser_url(settings, route(settings).host),
     )

@@ -91,6 +91,36 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
 
+class AuthentikRelease(StrEnum):
+    """An authentik release line the docker layer knows how to run.
+
+    What a release needs of its containers (mounts, ...) is in `authentik.RELEASES`, one row per
+    member: a release is added there and here together.
+    """
+
+    V2025_10 = "2025.10"
+    V2025_12 = "2025.12"
+    """Only as the step between 2025.10 and 2026.2: authentik upgrades must not skip a release."""
+    V2026_2 = "2026.2"
+
+
+_AUTHENTIK_VERSION = re.compile(r"^(?P<line>[0-9]{4}\.[0-9]{1,2})(\.[0-9]+)?([-+][0-9A-Za-z.-]+)?$")
+"""An authentik version tag: `2026.2.2`, `2026.2`, `2026.2.0-rc1`; the release line is `2026.2`."""
+
+
+def _image_tag(ref: str) -> str | None:
+    """The tag of `ref` (`repo:tag`, `repo:tag@sha256:...`), None for a digest-only reference."""
+    last_segment = ref.partition("@")[0].rsplit("/", 1)[-1]
+    return last_segment.partition(":")[2] or None
+
+
+def authentik_release_of(ref: str) -> str | None:
+    """The authentik release line an image's tag names (`...:2026.2.2` -> `2026.2`), or None."""
+    tag = _image_tag(ref)
+    match = _AUTHENTIK_VERSION.match(tag) if tag else None
+    return match["line"] if match else None
+
+
 class ImageSettings(_Model):
     """The pinned image of every third-party container the layer runs.
 
@@ -99,12 +129,59 @@ class ImageSettings(_Model):
     """
 
     postgres: PinnedImage = "postgres:16-alpine"
-    authentik: PinnedImage = "ghcr.io/goauthentik/server:2025.10.4"
+    authentik: PinnedImage = "ghcr.io/goauthentik/server:2026.2.2"
+    """The dev default is the 2026.2 the teams run (NOTES-docker.md); 2025.10.4 still runs too."""
+    authentik_release: AuthentikRelease = Field(default=None, validate_default=True)
+    """The release `authentik` was built from: read from its tag, so set it only for an image pinned
+    by digest alone (or to state it: it must then agree with the tag). Always set once validated."""
     # v3.6.1+ negotiates the Docker API version; older Traefik fails against Docker Engine 29.
     traefik: PinnedImage = "traefik:v3.6.2"
     ocis: PinnedImage = "owncloud/ocis:7.1.3"
     node: PinnedImage = "node:22-alpine"
     """Runtime for the Node apps in `dev` mode, where their source comes from a bind mount."""
+
+    @field_validator("authentik_release", mode="before")
+    @classmethod
+    def _authentik_release(cls, given: object, info: ValidationInfo) -> AuthentikRelease:
+        image = info.data.get("authentik")
+        if not isinstance(image, str):
+            # The image was refused, and so is the whole model: one error (the image's) says it all,
+            # and this value is never seen.
+            return AuthentikRelease.V2026_2
+        known = ", ".join(release.value for release in AuthentikRelease)
+        tagged = authentik_release_of(image)
+        if given is not None and not isinstance(given, str):
+            raise ValueError(
+                f"images.authentik_release must be a string such as '2026.2', not {given!r} (in YAML, "
+                "quote it: an unquoted 2025.10 reads as the number 2025.1)"
+            )
+        if given is None:
+            if tagged is None:
+                tag = _image_tag(image)
+                why = (
+                    f"its tag {tag!r} is not an authentik version such as 2026.2.2"
+                    if tag
+                    else "it is pinned by digest alone"
+                )
+                raise ValueError(
+                    f"cannot tell which authentik release image {image!r} is: {why}; set "
+                    f"images.authentik_release to the release it was built from ({known})"
+                )
+            release, source = tagged, "the tag"
+        else:
+            release, source = given, "images.authentik_release"
+        if release not in {member.value for member in AuthentikRelease}:
+            raise ValueError(
+                f"authentik {release} ({source} of image {image!r}) is not a release the docker layer "
+                f"knows how to run ({known}): its containers may need other mounts or settings; pin a "
+                "known release, or add this one to the release table in dezky_infra/docker/authentik.py"
+            )
+        if tagged is not None and tagged != release:
+            raise ValueError(
+                f"images.authentik_release is {release} but the tag of image {image!r} says {tagged}; "
+                "drop images.authentik_release (the tag decides) or pin the image you mean"
+            )
+        return AuthentikRelease(release)
 
 
 class AppMode(StrEnum):

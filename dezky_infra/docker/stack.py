@@ -55,12 +55,7 @@ class DockerPlatform(pulumi.ComponentResource):
         self.postgres = run(
             postgres_spec(settings, secrets.postgres_password, volume(VolumeKey.POSTGRES_DATA))
         )
-        server, worker = authentik.authentik_specs(
-            settings,
-            secrets,
-            media=volume(VolumeKey.AUTHENTIK_MEDIA),
-            custom_templates=volume(VolumeKey.AUTHENTIK_CUSTOM_TEMPLATES),
-        )
+        server, worker = authentik.authentik_specs(settings, secrets, volume=volume)
         self.authentik_server = run(server, [self.postgres])
         self.authentik_worker = run(worker, [self.postgres])
         self.traefik = run(traefik_spec(settings, public_hosts(settings)))

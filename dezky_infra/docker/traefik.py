@@ -2,7 +2,7 @@
 
 Traefik watches the Docker socket and routes only containers labelled `traefik.enable=true`.
 It terminates TLS with the mkcert certificate, loaded through its file provider, and sends
-plain HTTP on the `web` entrypoint to HTTPS on `websecure`.
+plain HTTP on the `web` entrypoint to HTTPS on the host's published HTTPS port.
 """
 
 import re
@@ -68,6 +68,12 @@ class Route:
         return [docker.ContainerLabelArgs(label=label, value=value) for label, value in pairs.items()]
 
 
+def browser_url(settings: DockerSettings, host: str) -> str:
+    """`https://<host>` as a browser on this machine reaches it: with the published port, unless 443."""
+    port = "" if settings.ports.https == 443 else f":{settings.ports.https}"
+    return f"https://{host}{port}"
+
+
 def tls_dynamic_config() -> str:
     """File-provider config that makes the mkcert certificate Traefik's default certificate."""
     return (
@@ -94,7 +100,12 @@ def traefik_spec(settings: DockerSettings, public_hosts: Sequence[str]) -> Conta
             "--global.sendAnonymousUsage=false",
             "--ping=true",
             f"--entryPoints.{WEB_ENTRYPOINT}.address=:80",
-            f"--entryPoints.{WEB_ENTRYPOINT}.http.redirections.entryPoint.to={WEBSECURE_ENTRYPOINT}",
+            # `to` takes an entrypoint name or a `:port`; a name redirects to that entrypoint's own port
+            # (443 inside the container), whatever the host publishes. `:<published port>` sends the
+            # browser where it can connect; for 443 Traefik leaves the port out of the URL
+            # (traefik/traefik: pkg/provider/traefik/internal.go getRedirectPort,
+            # pkg/middlewares/redirect/redirect_scheme.go).
+            f"--entryPoints.{WEB_ENTRYPOINT}.http.redirections.entryPoint.to=:{settings.ports.https}",
             f"--entryPoints.{WEB_ENTRYPOINT}.http.redirections.entryPoint.scheme=https",
             f"--entryPoints.{WEBSECURE_ENTRYPOINT}.address=:443",
             "--providers.docker=true",

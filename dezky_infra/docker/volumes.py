@@ -17,6 +17,8 @@ class VolumeKey(StrEnum):
     """The named volumes of the stack; the Docker name is `<prefix>_<key>`."""
 
     POSTGRES_DATA = "postgres_data"
+    AUTHENTIK_DATA = "authentik_data"
+    """authentik's file storage root from 2025.12 on (`/data`); see `authentik.RELEASES`."""
     AUTHENTIK_MEDIA = "authentik_media"
     AUTHENTIK_CUSTOM_TEMPLATES = "authentik_custom_templates"
     PLATFORM_API_NODE_MODULES = "platform_api_node_modules"

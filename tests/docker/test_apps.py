@@ -38,7 +38,7 @@ def test_platform_api_runs_from_the_monorepo_by_default(dev_stack: Deployment, c
     }
     probe = NODE_PROBE.format(port=3001, path="/health")
     assert api.inputs["healthcheck"]["tests"] == ["CMD", "node", "-e", probe]
-    assert dev_stack.labels("platform-api") == {}, "platform-api is internal, not routed"
+    assert dev_stack.labels("platform-api") == {"dezky.stack": "stack"}, "internal: not routed, no URL"
 
 
 def test_platform_api_in_image_mode_runs_the_release_without_source_or_volume(checkout: Checkout) -> None:
@@ -90,6 +90,8 @@ def test_portal_runs_from_the_monorepo_with_its_own_node_modules(
         "traefik.http.routers.portal.tls": "true",
         "traefik.http.routers.portal.service": "portal",
         "traefik.http.services.portal.loadbalancer.server.port": "3000",
+        "dezky.stack": "stack",
+        "dezky.url": "https://app.dezky.local",
     }
     assert portal.inputs["networksAdvanced"] == [{"name": "dezky-net", "aliases": ["portal"]}]
 
@@ -131,6 +133,8 @@ def test_ocis(dev_stack: Deployment) -> None:
         "traefik.http.routers.ocis.tls": "true",
         "traefik.http.routers.ocis.service": "ocis",
         "traefik.http.services.ocis.loadbalancer.server.port": "9200",
+        "dezky.stack": "stack",
+        "dezky.url": "https://files.dezky.local",
     }
     assert ocis["healthcheck"]["tests"] == [
         "CMD",
@@ -212,6 +216,32 @@ def test_apps_wait_for_the_platform(dev_stack: Deployment) -> None:
         "dezky-ocis-data",
         "dezky-ocis-config",
     }
+
+
+def test_up_starts_the_apps_without_waiting_and_labels_them_for_up_sh(dev_stack: Deployment) -> None:
+    """`pulumi up` waits for the platform only; scripts/up.sh finds the apps by `dezky.stack` (the Pulumi
+    stack, "stack" under the mocks) and reports their health (test_up_script.py)."""
+    for service in ("platform-api", "portal", "ocis"):
+        container = dev_stack.container(service).inputs
+        assert not container.get("wait"), f"{service} is started, not waited for"
+        assert "waitTimeout" not in container
+        assert dev_stack.labels(service)["dezky.stack"] == "stack"
+    for service in ("postgres", "authentik-server", "authentik-worker", "traefik"):
+        assert dev_stack.container(service).inputs["wait"] is True
+        assert "dezky.stack" not in dev_stack.labels(service), "waited for: up.sh need not report it"
+
+
+def test_a_dev_mode_app_starts_for_up_to_ten_minutes() -> None:
+    """A first `npm install` takes minutes: the app stays "starting" through it, not "unhealthy"."""
+    stack = run_stack(DockerSettings.model_validate({"portal": {"mode": "image", "image": PORTAL_IMAGE}}))
+    assert stack.container("platform-api").inputs["healthcheck"]["startPeriod"] == "10m0s"
+    assert stack.container("portal").inputs["healthcheck"]["startPeriod"] == "1m0s", "a built image"
+
+
+def test_the_app_urls_carry_the_published_https_port() -> None:
+    stack = run_stack(DockerSettings.model_validate({"ports": {"https": 8443}}))
+    assert stack.labels("portal")["dezky.url"] == "https://app.dezky.local:8443"
+    assert stack.labels("ocis")["dezky.url"] == "https://files.dezky.local:8443"
 
 
 def test_apps_attributes(dev_stack: Deployment) -> None:

@@ -24,6 +24,7 @@ def test_the_full_resource_graph(dev_stack: Deployment) -> None:
         ("dezky:docker:Apps", "dezky"),
         (NETWORK, "dezky-network"),
         (VOLUME, "dezky-postgres-data"),
+        (VOLUME, "dezky-authentik-data"),
         (VOLUME, "dezky-authentik-media"),
         (VOLUME, "dezky-authentik-custom-templates"),
         (VOLUME, "dezky-ocis-data"),
@@ -44,6 +45,7 @@ def test_network_and_volume_names(dev_stack: Deployment) -> None:
     assert dev_stack.of_type(NETWORK)["dezky-network"].inputs == {"name": "dezky-net", "driver": "bridge"}
     assert {rec.inputs["name"] for rec in dev_stack.of_type(VOLUME).values()} == {
         "dezky_postgres_data",
+        "dezky_authentik_data",
         "dezky_authentik_media",
         "dezky_authentik_custom_templates",
         "dezky_ocis_data",
@@ -88,16 +90,18 @@ def test_postgres(dev_stack: Deployment) -> None:
 
 
 def test_authentik_server_and_worker_share_image_env_and_volumes(dev_stack: Deployment) -> None:
+    """The dev default; every release's containers: test_authentik_releases.py."""
     server = dev_stack.container("authentik-server").inputs
     worker = dev_stack.container("authentik-worker").inputs
-    assert server["image"] == worker["image"] == "ghcr.io/goauthentik/server:2025.10.4"
+    assert server["image"] == worker["image"] == "ghcr.io/goauthentik/server:2026.2.2"
     assert server["command"] == ["server"]
     assert worker["command"] == ["worker"]
     expected_env = AUTHENTIK_PLAIN_ENV | AUTHENTIK_SECRET_ENV
     assert dev_stack.env("authentik-server") == dev_stack.env("authentik-worker") == expected_env
     assert not any("REDIS" in key for key in expected_env)
     mounts = [
-        {"type": "volume", "source": "dezky_authentik_media", "target": "/data"},
+        {"type": "volume", "source": "dezky_authentik_data", "target": "/data"},
+        {"type": "volume", "source": "dezky_authentik_media", "target": "/media"},
         {"type": "volume", "source": "dezky_authentik_custom_templates", "target": "/templates"},
     ]
     assert server["mounts"] == worker["mounts"] == mounts
@@ -127,6 +131,7 @@ def test_platform_dependencies(dev_stack: Deployment) -> None:
         assert dev_stack.container(service).dependencies == {
             "dezky-network",
             "dezky-postgres",
+            "dezky-authentik-data",
             "dezky-authentik-media",
             "dezky-authentik-custom-templates",
         }

@@ -34,7 +34,8 @@ def test_defaults_describe_the_dev_stack(checkout: Checkout) -> None:
     assert settings.host("auth") == "auth.dezky.local"
     assert settings.images.model_dump() == {
         "postgres": "postgres:16-alpine",
-        "authentik": "ghcr.io/goauthentik/server:2025.10.4",
+        "authentik": "ghcr.io/goauthentik/server:2026.2.2",
+        "authentik_release": "2026.2",
         "traefik": "traefik:v3.6.2",
         "ocis": "owncloud/ocis:7.1.3",
         "node": "node:22-alpine",

@@ -3,6 +3,7 @@
 import os
 import re
 from ipaddress import IPv4Address
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -54,7 +55,7 @@ def test_traefik_container(dev_stack: Deployment) -> None:
         "--global.sendAnonymousUsage=false",
         "--ping=true",
         "--entryPoints.web.address=:80",
-        "--entryPoints.web.http.redirections.entryPoint.to=websecure",
+        "--entryPoints.web.http.redirections.entryPoint.to=:443",
         "--entryPoints.web.http.redirections.entryPoint.scheme=https",
         "--entryPoints.websecure.address=:443",
         "--providers.docker=true",
@@ -97,6 +98,36 @@ def test_traefik_container(dev_stack: Deployment) -> None:
     ]
     assert traefik["healthcheck"]["tests"] == ["CMD", "traefik", "healthcheck", "--ping"]
     assert "labels" not in traefik or traefik["labels"] == []
+
+
+def _redirect(command: list[str], url: str) -> str:
+    """Where Traefik sends `url` (a request on the `web` entrypoint), computed as Traefik does it.
+
+    traefik/traefik pkg/provider/traefik/internal.go (`redirection`, `getRedirectPort`): `to` is either
+    `:<port>` or an entrypoint name, whose own listening port is then used; the RedirectScheme
+    middleware (pkg/middlewares/redirect/redirect_scheme.go) leaves out 443 for https.
+    """
+    flags = dict(arg.removeprefix("--").split("=", 1) for arg in command)
+    to = flags["entryPoints.web.http.redirections.entryPoint.to"]
+    scheme = flags["entryPoints.web.http.redirections.entryPoint.scheme"]
+    port = to[1:] if re.fullmatch(r":\d+", to) else flags[f"entryPoints.{to}.address"].rsplit(":", 1)[1]
+    parts = urlsplit(url)
+    shown = "" if (scheme, port) in {("https", "443"), ("http", "80")} else f":{port}"
+    return f"{scheme}://{parts.hostname}{shown}{parts.path}"
+
+
+def test_http_redirects_to_https_on_the_default_port(dev_stack: Deployment) -> None:
+    command = dev_stack.container("traefik").inputs["command"]
+    assert _redirect(command, "http://auth.dezky.local/if/admin/") == "https://auth.dezky.local/if/admin/"
+
+
+def test_http_redirects_to_the_published_https_port() -> None:
+    """Traefik listens on 443 in its container; the browser must go to the port the host publishes."""
+    settings = DockerSettings.model_validate({"ports": {"http": 8080, "https": 8443}})
+    command = run_stack(settings).container("traefik").inputs["command"]
+    assert "--entryPoints.web.http.redirections.entryPoint.to=:8443" in command
+    assert _redirect(command, "http://auth.dezky.local:8080/") == "https://auth.dezky.local:8443/"
+    assert _redirect(command, "http://app.dezky.local:8080/x") == "https://app.dezky.local:8443/x"
 
 
 def test_dynamic_config_makes_the_mkcert_certificate_the_default() -> None:
