@@ -2,8 +2,8 @@
 
 import pulumi
 
-from dezky_infra.config import StackSecrets, load_stack_config
-from dezky_infra.stack import DezkyStack
+from dezky_infra.program.config import StackSecrets, load_stack_config
+from dezky_infra.program.stack import DezkyStack
 
 stack = DezkyStack("dezky", load_stack_config(), StackSecrets(pulumi.Config("dezky")))
 stack.export_outputs()

@@ -1,8 +1,9 @@
 """The benchmark workload made of the real ``dezky_infra.authentik`` dynamic resources, and its fair floor.
 
-``AuthentikKit`` declares each object the way ``dezky_infra.dev_objects`` declares the dev stack's and
-exports what ``python -m dezky_infra env`` and ``verify`` read (through ``dezky_infra.stack``'s own
-helpers), treating each tenant's provider and application as an OIDC client.
+``AuthentikKit`` declares each object the way ``dezky_infra.program.authentik_objects`` declares the dev
+stack's and exports what ``python -m dezky_infra env`` and ``verify`` read (through
+``dezky_infra.program.stack``'s own helpers), treating each tenant's provider and application as an OIDC
+client.
 
 ``FairFloorKit`` runs the very same declarations, but every resource constructor only *records* what
 the real resource would register (``registration``: provider, name, properties, options, without
@@ -28,9 +29,9 @@ from bench.workload import HasPk
 from dezky_infra.authentik import ApiToken, Application, Group, OAuth2Provider
 from dezky_infra.authentik.provider.base import AuthentikResourceProvider
 from dezky_infra.authentik.readiness import AuthentikReady
-from dezky_infra.dev_objects import OidcClient
-from dezky_infra.oidc_clients import OidcClientConfig
-from dezky_infra.stack import client_outputs
+from dezky_infra.program.authentik_objects import OidcClient
+from dezky_infra.program.oidc_clients import OidcClientConfig
+from dezky_infra.program.stack import client_outputs
 
 
 class Registration(NamedTuple):
@@ -96,7 +97,7 @@ def oidc_client(tenant: Tenant) -> OidcClientConfig:
 
 
 class AuthentikKit:
-    """Makes each object the way ``dezky_infra.dev_objects`` makes the dev stack's."""
+    """Makes each object the way ``dezky_infra.program.authentik_objects`` makes the dev stack's."""
 
     make: Make = staticmethod(_declare)
 
@@ -164,7 +165,7 @@ class AuthentikKit:
         )
 
     def export(self, tenants: list[Tenant], token: pulumi.Resource, clients: list[Any]) -> None:
-        """The outputs ``env`` and ``verify`` read, made by ``dezky_infra.stack``'s own helpers."""
+        """The outputs ``env`` and ``verify`` read, made by ``dezky_infra.program.stack``'s own helpers."""
         described = [
             OidcClient(oidc_client(tenant), provider, application)
             for tenant, (provider, application) in zip(tenants, clients, strict=True)

@@ -53,7 +53,7 @@ class Kit(Protocol):
 
 
 def declare(kit: Kit, count: int, token_key: pulumi.Input[str]) -> None:
-    """Declare readiness, the token and ``count`` tenants, wired like ``dezky_infra.dev_objects``."""
+    """Declare readiness, the token and ``count`` tenants, wired like the program's authentik objects."""
     ready = kit.ready()
     token = kit.token(token_key, pulumi.ResourceOptions(depends_on=[ready]))
     after_token = pulumi.ResourceOptions(depends_on=[token])

@@ -7,3 +7,7 @@
 """
 
 __version__ = "0.2.0"
+
+from dezky_infra import _moved
+
+_moved.install()  # modules that moved stay importable under the paths existing stacks' state names

@@ -6,7 +6,7 @@
 # Pulumi.dev.yaml from the committed Pulumi.dev.example.yaml): the passphrase that encrypts them is.
 # The backend and the secrets passphrase are the user's own (`pulumi login`, PULUMI_BACKEND_URL,
 # PULUMI_CONFIG_PASSPHRASE[_FILE], a stack secrets provider); where the user chose nothing, the
-# project's local defaults apply (.pulumi-local/, see dezky_infra/workspace.py) and are said once.
+# project's local defaults apply (.pulumi-local/, see dezky_infra/cli/workspace.py) and are said once.
 # Usage: scripts/init-stack.sh [stack]   (default: dev)
 set -euo pipefail
 stack="${1:-dev}"

@@ -37,7 +37,7 @@ class Checkout:
 
 def monorepo_checkout(root: Path, *, with_apps: bool = True) -> Checkout:
     """Make the Dezky monorepo at ``root``: this project at infrastructure/pulumi with the mkcert root
-    that Pulumi.dev.yaml names, and (``with_apps``) the apps' source folders."""
+    that Pulumi.dev.example.yaml names, and (``with_apps``) the apps' source folders."""
     project = root / "infrastructure" / "pulumi"
     (project / "certs").mkdir(parents=True)
     (project / "certs" / "rootCA.pem").write_text("-----BEGIN CERTIFICATE-----\n")

@@ -35,7 +35,7 @@ def project(tmp_path: Path) -> Path:
     root = tmp_path / "project"
     (root / "scripts").mkdir(parents=True)
     shutil.copy2(REPO / "scripts" / "certs.sh", root / "scripts" / "certs.sh")
-    shutil.copy2(REPO / "Pulumi.dev.yaml", root / "Pulumi.dev.yaml")
+    shutil.copy2(REPO / "Pulumi.dev.example.yaml", root / "Pulumi.dev.yaml")  # as setup.sh makes it
     return root
 
 

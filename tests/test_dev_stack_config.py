@@ -1,4 +1,5 @@
-"""Pulumi.dev.yaml stays true to the code: every key it sets is one the program reads and accepts."""
+"""Pulumi.dev.example.yaml (the template of every developer's Pulumi.dev.yaml) stays true to the code:
+every key it sets is one the program reads and accepts."""
 
 from __future__ import annotations
 
@@ -10,15 +11,15 @@ import pulumi
 import pytest
 import yaml
 
-from dezky_infra.config import ConfigError, StackConfig, load_stack_config
-from dezky_infra.docker.settings import AppMode, DockerSettings, load_docker_settings
+from dezky_infra.program.config import ConfigError, StackConfig, load_stack_config
+from dezky_infra.program.docker.settings import AppMode, DockerSettings, load_docker_settings
 from tests.conftest import monorepo_checkout
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def dev_config() -> dict[str, Any]:
-    document = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())
+    document = yaml.safe_load((REPO / "Pulumi.dev.example.yaml").read_text())
     return dict(document["config"])
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dezky_infra.workspace import PASSPHRASE_FILE, STATE_DIR
+from dezky_infra.cli.workspace import PASSPHRASE_FILE, STATE_DIR
 from tests.engine.harness import REPO, require_cli
 
 TEMPLATE = "Pulumi.dev.example.yaml"

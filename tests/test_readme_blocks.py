@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from dezky_infra.workspace import resolve
+from dezky_infra.cli.workspace import resolve
 from tests.authentik_server import AuthentikServer
 from tests.engine.harness import REPO, require_cli
 from tests.faults.support import SubPathProxy, kill_engine, wait_for

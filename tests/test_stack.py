@@ -9,8 +9,8 @@ import pulumi
 import pytest
 from pulumi.runtime.mocks import MockResourceArgs
 
-from dezky_infra.config import StackSecrets, load_stack_config
-from dezky_infra.stack import DezkyStack
+from dezky_infra.program.config import StackSecrets, load_stack_config
+from dezky_infra.program.stack import DezkyStack
 from tests.docker.harness import CONTAINER, RecordingMocks, RecordingMonitor, plain_strings, unwrap
 
 # The dev defaults run platform-api and portal from the monorepo's folders: run inside a checkout.

@@ -1,4 +1,4 @@
-"""Where state and secrets go (dezky_infra.workspace): the user's choice untouched, local defaults else."""
+"""Where state and secrets go (``cli.workspace``): the user's choice untouched, local defaults else."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from dezky_infra import workspace
-from dezky_infra.workspace import PASSPHRASE_FILE, STATE_DIR, WorkspaceError, resolve
+from dezky_infra.cli import workspace
+from dezky_infra.cli.workspace import PASSPHRASE_FILE, STATE_DIR, WorkspaceError, resolve
 
 
 @pytest.fixture
@@ -119,6 +119,29 @@ def test_the_projects_backend_url_is_the_users_choice(project: Path, tmp_path: P
     resolved = resolve(project, "dev", nothing_chosen(tmp_path))
     assert resolved.backend_url == "file:///srv/state"
     assert "PULUMI_BACKEND_URL" not in resolved.env
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        'backend: {url: "file:///srv/state"}\n',
+        "backend:\n  # the team's\n  url: 'file:///srv/state'  # here\n",
+    ],
+    ids=["flow style", "quoted with comments"],
+)
+def test_the_projects_backend_url_is_read_as_yaml_in_any_style(
+    project: Path, tmp_path: Path, backend: str
+) -> None:
+    (project / "Pulumi.yaml").write_text(f"name: dezky\nruntime: python\n{backend}")
+    assert resolve(project, "dev", nothing_chosen(tmp_path)).backend_url == "file:///srv/state"
+
+
+def test_a_stack_file_that_is_not_yaml_is_named(project: Path, tmp_path: Path) -> None:
+    (project / "Pulumi.dev.yaml").write_text("config:\n  dezky:domain: [unclosed\n")
+    with pytest.raises(
+        WorkspaceError, match=r"^Pulumi.dev.yaml is not valid YAML \(line \d+\): fix or restore it$"
+    ):
+        resolve(project, "dev", nothing_chosen(tmp_path))
 
 
 def test_a_stack_with_its_own_secrets_provider_gets_no_passphrase(project: Path, tmp_path: Path) -> None:

@@ -21,8 +21,8 @@ from dezky_infra import __version__
 COMMANDS: Final = {
     "env": "dezky_infra.cli.env",
     "verify": "dezky_infra.cli.verify",
-    "review": "dezky_infra.review",
-    "workspace": "dezky_infra.workspace",
+    "review": "dezky_infra.cli.review",
+    "workspace": "dezky_infra.cli.workspace",
 }
 """Each command's module, imported only when it runs."""
 EXTRAS: Final = {"jwt": "verify", "dotenv": "verify"}

@@ -1,7 +1,7 @@
 """Read a stack's outputs and config through the pulumi CLI, the way a user's shell would.
 
 ``python -m dezky_infra env`` and ``verify`` run after ``pulumi up``, often in a fresh shell: they call
-the CLI with the project's workspace defaults (``dezky_infra.workspace``: the local backend and
+the CLI with the project's workspace defaults (``dezky_infra.cli.workspace``: the local backend and
 passphrase file when the user chose none), with stdin closed so a missing passphrase fails instead of
 prompting. pulumi's stdout can hold secrets: it is parsed, never echoed, and errors are one line
 without values.
@@ -15,8 +15,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from dezky_infra.cli.workspace import WorkspaceError, resolve
 from dezky_infra.contract import StackOutputError
-from dezky_infra.workspace import WorkspaceError, resolve
 
 
 def run_pulumi(args: list[str], stack: str, cwd: Path) -> str:

@@ -14,7 +14,7 @@ import pulumi_docker as docker
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
 
-from dezky_infra.docker import AppSecrets, DockerApps, DockerPlatform, DockerSettings, PlatformSecrets
+from dezky_infra.program.docker import AppSecrets, DockerApps, DockerPlatform, DockerSettings, PlatformSecrets
 
 CONTAINER = "docker:index/container:Container"
 VOLUME = "docker:index/volume:Volume"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from dezky_infra.docker import AppSecrets, DockerSettings
+from dezky_infra.program.docker import AppSecrets, DockerSettings
 from tests.conftest import Checkout
 
 from .harness import CONTAINER, OCIS_CLIENT_ID, OCIS_ISSUER, PORTAL_ISSUER, VOLUME, Deployment, run_stack

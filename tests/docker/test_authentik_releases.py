@@ -1,16 +1,16 @@
 """authentik's containers for each release the layer runs, and how the settings tell the release.
 
-The facts per release (cited in `dezky_infra/docker/authentik.py`): 2025.10 keeps uploads under /media;
-from 2025.12 on the file storage is /data, whose `media` the image links to /media. Environment,
+The facts per release (cited in `dezky_infra/program/docker/authentik.py`): 2025.10 keeps uploads under
+/media; from 2025.12 on the file storage is /data, whose `media` the image links to /media. Environment,
 healthcheck, shared memory and the wait are the same for every release.
 """
 
 import pytest
 from pydantic import ValidationError
 
-from dezky_infra.docker import DockerSettings
-from dezky_infra.docker.authentik import RELEASES
-from dezky_infra.docker.settings import AuthentikRelease, authentik_release_of
+from dezky_infra.program.docker import DockerSettings
+from dezky_infra.program.docker.authentik import RELEASES
+from dezky_infra.program.docker.settings import AuthentikRelease, authentik_release_of
 
 from .harness import VOLUME, run_stack
 
@@ -139,7 +139,7 @@ def test_an_unknown_release_is_refused_rather_than_run_with_another_layout() -> 
         "Value error, authentik 2026.5 (the tag of image 'ghcr.io/goauthentik/server:2026.5.0') is not a "
         "release the docker layer knows how to run (2025.10, 2025.12, 2026.2): its containers may need "
         "other mounts or settings; pin a known release, or add this one to the release table in "
-        "dezky_infra/docker/authentik.py",
+        "dezky_infra/program/docker/authentik.py",
     )
     assert _error({"authentik": f"ghcr.io/goauthentik/server@{DIGEST}", "authentik_release": "2024.12"})[
         1

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from dezky_infra.docker.durations import go_duration
+from dezky_infra.program.docker.durations import go_duration
 
 from .harness import CONTAINER, Deployment
 

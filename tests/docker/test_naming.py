@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-import dezky_infra.docker
+import dezky_infra.program.docker
 
 from .harness import Deployment, unwrap
 
@@ -10,7 +10,7 @@ FORMER_NAME = "provision" + "ing"  # spelled in two parts so this file does not 
 
 
 def _docker_layer_files() -> list[Path]:
-    package = Path(dezky_infra.docker.__file__).parent
+    package = Path(dezky_infra.program.docker.__file__).parent
     tests = Path(__file__).parent
     return [path for root in (package, tests) for path in root.rglob("*.py")]
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from dezky_infra.docker.review_daemon import API_VERSION, ReviewDaemon, refusal, serve_review_daemon
+from dezky_infra.cli.review.daemon import API_VERSION, ReviewDaemon, refusal, serve_review_daemon
 
 CLIENT_SOURCE = Path(__file__).resolve().parents[1] / "docker_api_client"
 

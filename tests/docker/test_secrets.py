@@ -7,8 +7,8 @@ from typing import Any
 import pulumi
 import pytest
 
-from dezky_infra.docker import AppSecrets, PlatformSecrets
-from dezky_infra.docker.env import container_env
+from dezky_infra.program.docker import AppSecrets, PlatformSecrets
+from dezky_infra.program.docker.env import container_env
 
 from .harness import (
     ALL_SECRET_VALUES,

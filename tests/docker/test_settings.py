@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from dezky_infra.config import ConfigError
-from dezky_infra.docker.settings import AppMode, DockerSettings, load_docker_settings
+from dezky_infra.program.config import ConfigError
+from dezky_infra.program.docker.settings import AppMode, DockerSettings, load_docker_settings
 from tests.conftest import Checkout
 
 API_IMAGE = "ghcr.io/dezky/platform-api:1.2.3"

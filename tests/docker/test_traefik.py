@@ -7,9 +7,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from dezky_infra.docker import DockerSettings
-from dezky_infra.docker.container import PublishedPort, published_ports
-from dezky_infra.docker.traefik import Route, tls_dynamic_config
+from dezky_infra.program.docker import DockerSettings
+from dezky_infra.program.docker.container import PublishedPort, published_ports
+from dezky_infra.program.docker.traefik import Route, tls_dynamic_config
 
 from .harness import Deployment, run_stack
 

@@ -25,6 +25,10 @@ from dezky_infra.cli.verify.oidc import OidcFlow, Unreachable
 from dezky_infra.cli.verify.report import Report
 from dezky_infra.contract import StackOutputError, StackOutputs, tenant_env_key
 
+LEARN_PATIENCE_SECONDS = 5.0
+"""How long verify waits for authentik's first answer: verify runs against an authentik that is up, and
+says it is unreachable rather than waiting the providers' deadline."""
+
 
 def connection_settings(config: Mapping[str, str], base_url: str, cwd: Path) -> ConnectionSettings:
     """How to reach authentik's public URL: TLS and patience from stack config, the admin's password."""
@@ -45,7 +49,10 @@ def learn_server(config: Mapping[str, str], settings: ConnectionSettings) -> ver
     """The authentik behind ``settings`` (its release, asked with the stack's API token; without one
     that works, what the anonymous current brand tells). An untested release is said in one line."""
     token = config.get(f"{CONFIG_NAMESPACE}:{CONFIG_KEYS['token']}")
-    with_token = settings.model_copy(update={"token": SecretStr(token) if token else None})
+    patience = min(settings.retry_deadline_seconds, LEARN_PATIENCE_SECONDS)
+    with_token = settings.model_copy(
+        update={"token": SecretStr(token) if token else None, "retry_deadline_seconds": patience}
+    )
     with AuthentikClient(with_token) as client:
         try:
             return versions.learn(

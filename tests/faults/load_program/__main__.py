@@ -7,8 +7,8 @@ Driven by tests/faults/test_load.py through the real engine; never part of the p
 import pulumi
 
 from dezky_infra.authentik import Application, OAuth2Provider
-from dezky_infra.config import StackSecrets, load_stack_config
-from dezky_infra.stack import DezkyStack
+from dezky_infra.program.config import StackSecrets, load_stack_config
+from dezky_infra.program.stack import DezkyStack
 
 config = pulumi.Config("dezky")
 cfg = load_stack_config(config)

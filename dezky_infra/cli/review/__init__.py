@@ -4,7 +4,7 @@
 ping: its ``Configure`` pings even for a preview (``failed to connect to any docker daemon``). A
 reviewer's laptop or a CI runner often has none. This command runs ``pulumi preview --diff`` with
 ``DOCKER_HOST`` pointing at a stand-in that answers exactly that ping
-(``dezky_infra.docker.review_daemon``); a preview without ``--refresh`` makes no other Docker call,
+(``dezky_infra.cli.review.daemon``); a preview without ``--refresh`` makes no other Docker call,
 so the diff is the real engine's, computed from the state and the program. Anything that would read
 or change containers (``--refresh``, an ``up``) fails loudly with "needs a real Docker daemon".
 authentik is not needed either: an unchanged stack previews without calling it.
@@ -24,8 +24,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from dezky_infra.docker.review_daemon import serve_review_daemon
-from dezky_infra.workspace import WorkspaceError, resolve
+from dezky_infra.cli.review.daemon import serve_review_daemon
+from dezky_infra.cli.workspace import WorkspaceError, resolve
 
 REFRESH_FLAGS = ("--refresh", "-r")
 

@@ -29,7 +29,7 @@ from pydantic import (
     field_validator,
 )
 
-from dezky_infra.config import ConfigError, describe_config_error
+from dezky_infra.program.config import ConfigError, describe_config_error
 
 _DNS_NAME = re.compile(
     r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$"
@@ -174,7 +174,8 @@ class ImageSettings(_Model):
             raise ValueError(
                 f"authentik {release} ({source} of image {image!r}) is not a release the docker layer "
                 f"knows how to run ({known}): its containers may need other mounts or settings; pin a "
-                "known release, or add this one to the release table in dezky_infra/docker/authentik.py"
+                "known release, or add this one to the release table in "
+                "dezky_infra/program/docker/authentik.py"
             )
         if tagged is not None and tagged != release:
             raise ValueError(

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import pulumi
 
-from dezky_infra.config import StackConfig, StackSecrets
 from dezky_infra.contract import PLATFORM_API_INTERNAL_URL, Output, output_name
-from dezky_infra.dev_objects import DevObjects, OidcClient, create_dev_objects
-from dezky_infra.generated_secret import GeneratedSecret
-from dezky_infra.oidc_clients import OCIS, PORTAL
+from dezky_infra.program.authentik_objects import DevObjects, OidcClient, create_dev_objects
+from dezky_infra.program.config import StackConfig, StackSecrets
+from dezky_infra.program.generated_secret import GeneratedSecret
+from dezky_infra.program.oidc_clients import OCIS, PORTAL
 
 
 class DezkyStack(pulumi.ComponentResource):
@@ -42,7 +42,7 @@ class DezkyStack(pulumi.ComponentResource):
 
     def _with_docker(self, name: str) -> None:
         # Imported here so the docker-off mode (and its engine tests) never loads pulumi_docker.
-        from dezky_infra.docker import (  # noqa: PLC0415
+        from dezky_infra.program.docker import (  # noqa: PLC0415
             AppSecrets,
             DockerApps,
             DockerPlatform,

@@ -1,7 +1,7 @@
 """The authentik objects of the Dezky dev stack, as the old setup guide made them by hand.
 
 - the platform-api ``ApiToken`` ``dezky-bootstrap-token`` (non-expiring, key from stack config);
-- for every OIDC client of the config (``dezky_infra.oidc_clients``; by default the portal,
+- for every OIDC client of the config (``dezky_infra.program.oidc_clients``; by default the portal,
   confidential, and OCIS's public web client) an OAuth2 provider and the application bound to it;
 - one group per tenant, and with ``tenancy: brands`` one brand per tenant on ``{slug}.auth.<domain>``.
 Every name authentik sees carries the stack's ``namePrefix``. Everything waits for ``AuthentikReady``;
@@ -18,9 +18,9 @@ import pulumi
 
 from dezky_infra.authentik import ApiToken, Application, Brand, Group, OAuth2Provider
 from dezky_infra.authentik.readiness import AuthentikReady
-from dezky_infra.config import StackConfig, Tenant
 from dezky_infra.contract import OidcClientInfo
-from dezky_infra.oidc_clients import OidcClientConfig
+from dezky_infra.program.config import StackConfig, Tenant
+from dezky_infra.program.oidc_clients import OidcClientConfig
 
 TOKEN_IDENTIFIER = "dezky-bootstrap-token"
 

@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import secrets
 import shlex
 import shutil
@@ -40,7 +39,9 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
+
+import yaml
 
 LOCAL_DIR: Final = ".pulumi-local"
 """The project folder (git-ignored) for the local default backend and passphrase file."""
@@ -50,7 +51,6 @@ SELF_MANAGED_SCHEMES: Final = frozenset({"file", "s3", "gs", "azblob", "postgres
 """Backends that keep state without Pulumi Cloud, and so need the stack to bring its own encryption."""
 
 _PASSPHRASE_VARIABLES: Final = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")
-_TOP_LEVEL_KEY = re.compile(r"^(?P<key>[A-Za-z_]+):(?P<value>.*)$", re.MULTILINE)
 
 
 class WorkspaceError(Exception):
@@ -124,14 +124,29 @@ def _chosen_backend(project_dir: Path, environ: Mapping[str, str]) -> str | None
     return None
 
 
-def _project_backend_url(pulumi_yaml: Path) -> str | None:
-    """``backend: {url: ...}`` of the project file (read without a YAML parser: it is one key)."""
+def _yaml_mapping(path: Path) -> dict[str, Any]:
+    """The top-level mapping of a Pulumi YAML file (``{}`` when it is missing); a file that is not a
+    mapping is an error naming it."""
     try:
-        text = pulumi_yaml.read_text(encoding="utf-8")
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return None
-    found = re.search(r"^backend:\s*\n(?:[ \t]+.*\n)*?[ \t]+url:[ \t]*(?P<url>\S+)", text, re.MULTILINE)
-    return found["url"].strip("'\"") if found else None
+        return {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise WorkspaceError(f"{path.name} is not valid YAML{where}: fix or restore it") from None
+    if document is None:
+        return {}
+    if not isinstance(document, dict):
+        raise WorkspaceError(f"{path.name} is not a YAML mapping of settings: fix or restore it")
+    return document
+
+
+def _project_backend_url(pulumi_yaml: Path) -> str | None:
+    """``backend: {url: ...}`` of the project file."""
+    backend = _yaml_mapping(pulumi_yaml).get("backend")
+    url = backend.get("url") if isinstance(backend, dict) else None
+    return str(url) if url else None
 
 
 def _logged_in_backend(environ: Mapping[str, str]) -> str | None:
@@ -154,11 +169,11 @@ def _logged_in_backend(environ: Mapping[str, str]) -> str | None:
 
 def _stack_settings(stack_file: Path) -> dict[str, str]:
     """The top-level scalar keys of ``Pulumi.<stack>.yaml`` (``secretsprovider``, ``encryptionsalt``)."""
-    try:
-        text = stack_file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}
-    return {m["key"]: m["value"].strip().strip("'\"") for m in _TOP_LEVEL_KEY.finditer(text)}
+    return {
+        str(key): str(value)
+        for key, value in _yaml_mapping(stack_file).items()
+        if isinstance(value, str | int | float | bool)
+    }
 
 
 def _needs_passphrase_file(

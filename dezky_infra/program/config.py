@@ -35,7 +35,7 @@ from dezky_infra.authentik.oauth2_provider import (
 )
 from dezky_infra.authentik.provider.validation import check_absolute_url, check_host_name, check_slug
 from dezky_infra.contract import tenant_env_key
-from dezky_infra.oidc_clients import OidcClientConfig, duplicates, merged_entries, with_defaults
+from dezky_infra.program.oidc_clients import OidcClientConfig, duplicates, merged_entries, with_defaults
 
 NAME_PREFIX_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -128,7 +128,7 @@ class StackConfig(BaseModel):
         default_factory=dict
     )
     """The OIDC clients by application slug: the dev defaults with ``dezky:oidcClients`` over them
-    (``dezky_infra.oidc_clients``), derived fields filled in."""
+    (``dezky_infra.program.oidc_clients``), derived fields filled in."""
     adopt_existing: bool = True
     """A create may take over an object authentik already holds under the same natural key (warning
     that it did); false makes that an error, except for the names in ``adopt``."""
@@ -137,7 +137,7 @@ class StackConfig(BaseModel):
     over even when ``adopt_existing`` is false: the explicit form of an import."""
     oidc: OidcDefaults = OidcDefaults()
     docker: dict[str, Any] = Field(default_factory=dict)
-    """Settings of the docker layer, validated by ``dezky_infra.docker`` (images, ports, sources, ...)."""
+    """Settings of the docker layer, validated by ``program.docker`` (images, ports, sources, ...)."""
 
     @field_validator("authentik_url", "authentik_public_url")
     @classmethod
