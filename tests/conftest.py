@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import datetime
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from pulumi.dynamic import Config, ConfigureRequest
 
 from dezky_infra.authentik.api import sessions, versions
@@ -35,12 +41,32 @@ class Checkout:
     """`infrastructure/pulumi` inside the monorepo: the Pulumi program's working directory."""
 
 
+@functools.cache
+def ca_certificate_pem() -> bytes:
+    """A self-signed CA certificate in PEM, like mkcert's rootCA.pem (made once per test session)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "dezky test root CA")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return certificate.public_bytes(serialization.Encoding.PEM)
+
+
 def monorepo_checkout(root: Path, *, with_apps: bool = True) -> Checkout:
     """Make the Dezky monorepo at ``root``: this project at infrastructure/pulumi with the mkcert root
     that Pulumi.dev.example.yaml names, and (``with_apps``) the apps' source folders."""
     project = root / "infrastructure" / "pulumi"
     (project / "certs").mkdir(parents=True)
-    (project / "certs" / "rootCA.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    (project / "certs" / "rootCA.pem").write_bytes(ca_certificate_pem())
     for folder in APP_FOLDERS if with_apps else ():
         (root / folder).mkdir(parents=True)
     return Checkout(monorepo=root, project=project)

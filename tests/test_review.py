@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from dezky_infra import review
+from dezky_infra.cli import review
 
 FAKE_PULUMI = """#!{python}
 import http.client, json, os, socket, sys

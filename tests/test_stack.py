@@ -9,7 +9,7 @@ import pulumi
 import pytest
 from pulumi.runtime.mocks import MockResourceArgs
 
-from dezky_infra.program.config import StackSecrets, load_stack_config
+from dezky_infra.program.config import ConfigError, StackSecrets, load_stack_config
 from dezky_infra.program.stack import DezkyStack
 from tests.docker.harness import CONTAINER, RecordingMocks, RecordingMonitor, plain_strings, unwrap
 
@@ -202,11 +202,6 @@ def test_groups_mode_makes_no_brand_and_a_port_goes_into_the_brand_domain() -> N
             r"stack config `dezky:tenants`: .*tenants whose slugs differ only in case would share the brand "
             r"host acme\.auth\.dezky\.local; rename one",
         ),
-        (
-            [{"slug": "acme"}],
-            "dezky_local",
-            r"stack config `dezky:domain`: .*the tenants' brand hosts are under auth\.<domain>",
-        ),
     ],
 )
 def test_bad_tenants_fail_at_preview_in_brands_mode_naming_the_key(
@@ -216,3 +211,24 @@ def test_bad_tenants_fail_at_preview_in_brands_mode_naming_the_key(
     with pytest.raises(Exception, match=message):
         run_program({**config, "dezky:tenancy": "brands"})
     run_program(config)  # the same tenants are fine as groups
+
+
+@pytest.mark.parametrize("tenancy", ["groups", "brands"])
+@pytest.mark.parametrize(
+    ("domain", "shown"),
+    [
+        ("dezky_local", "'dezky_local'"),
+        ("dezky local", "'dezky local'"),
+        ("", "''"),
+        ("dezky.local\n", "'dezky.local\\n'"),
+    ],
+)
+def test_a_domain_that_is_no_host_name_fails_naming_dezky_domain_alone(
+    domain: str, shown: str, tenancy: str
+) -> None:
+    """Every service URL is built from it: the preview names `dezky:domain`, not the clients' URLs."""
+    with pytest.raises(ConfigError) as raised:
+        run_program({"dezky:dockerEnabled": "false", "dezky:domain": domain, "dezky:tenancy": tenancy})
+    message = str(raised.value)
+    assert message.startswith(f"stack config `dezky:domain`: {shown} is not a lowercase host name"), message
+    assert "oidcClients" not in message and ";" not in message

@@ -19,11 +19,11 @@ import pulumi
 from pulumi.dynamic import CheckFailure
 from pydantic import Field, field_validator
 
+from dezky_infra.authentik.api.validation import check_absolute_url, check_slug
 from dezky_infra.authentik.api.versions import DIALECTS, Server
 from dezky_infra.authentik.provider.adoption import create_or_adopt, find_at
 from dezky_infra.authentik.provider.base import AdoptableSpec, AuthentikObjectProvider, ResourceSpec
 from dezky_infra.authentik.provider.declaration import UNSET, AuthentikResource, Unset
-from dezky_infra.authentik.provider.validation import check_absolute_url, check_slug
 
 if TYPE_CHECKING:  # the client (and httpx) load only when a connection is made, not to declare resources
     from dezky_infra.authentik.api.client import AuthentikClient

@@ -25,11 +25,11 @@ import pulumi
 from pydantic import Field, field_validator
 
 from dezky_infra.authentik.api import lookups
+from dezky_infra.authentik.api.validation import check_brand_domain
 from dezky_infra.authentik.provider.adoption import create_or_adopt, find_by
 from dezky_infra.authentik.provider.base import AdoptableSpec, ResourceSpec
 from dezky_infra.authentik.provider.declaration import UNSET, AuthentikResource, Unset
 from dezky_infra.authentik.provider.references import IDS_OUTPUT, ReferencingProvider, name_of
-from dezky_infra.authentik.provider.validation import check_brand_domain
 
 if TYPE_CHECKING:  # the client (and httpx) load only when a connection is made, not to declare resources
     from dezky_infra.authentik.api.client import AuthentikClient

@@ -9,8 +9,10 @@ fail at ``pulumi preview`` in the program, with the same message.
 
 from __future__ import annotations
 
+import difflib
 import re
-from typing import Annotated, Any, Literal
+import typing
+from typing import Annotated, Any, Final, Literal
 from urllib.parse import urlsplit
 
 import pulumi
@@ -23,9 +25,16 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.alias_generators import to_camel
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from dezky_infra.authentik.api.connection import CONFIG_KEYS, CONFIG_NAMESPACE, ConnectionSettings
+from dezky_infra.authentik.api.validation import (
+    HOST_NAME_PATTERN,
+    check_absolute_url,
+    check_host_name,
+    check_slug,
+)
 from dezky_infra.authentik.api.versions import DIALECTS
 from dezky_infra.authentik.oauth2_provider import (
     DEFAULT_AUTHORIZATION_FLOW,
@@ -33,15 +42,16 @@ from dezky_infra.authentik.oauth2_provider import (
     DEFAULT_SCOPES,
     DEFAULT_SIGNING_KEY,
 )
-from dezky_infra.authentik.provider.validation import check_absolute_url, check_host_name, check_slug
 from dezky_infra.contract import tenant_env_key
 from dezky_infra.program.oidc_clients import OidcClientConfig, duplicates, merged_entries, with_defaults
 
-NAME_PREFIX_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+AUTHENTIK_URL_EXAMPLE = "https://auth.dezky.local"
+NAME_PREFIX_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 
-class ConfigError(Exception):
-    """The stack configuration is invalid; the message names the key."""
+class ConfigError(pulumi.RunError):
+    """The stack configuration is invalid; the message names the key and the fix. A ``RunError``, so
+    Pulumi shows the message alone, without a Python traceback (a user error, not a bug)."""
 
 
 class Tenant(BaseModel):
@@ -79,10 +89,21 @@ class OidcDefaults(BaseModel):
     invalidation_flow: str = Field(default=DEFAULT_INVALIDATION_FLOW, min_length=1)
     signing_key: str = Field(default=DEFAULT_SIGNING_KEY, min_length=1)
     scopes: tuple[str, ...] = DEFAULT_SCOPES
+    """The scopes every OIDC client may ask for; ``openid`` must be one (OIDC needs it for an id_token)."""
+
+    @field_validator("scopes")
+    @classmethod
+    def _openid(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if "openid" not in value:
+            raise ValueError(
+                f"the OIDC clients need the scope 'openid' (without it there is no id_token and no "
+                f"userinfo): add it, e.g. {list(DEFAULT_SCOPES)}"
+            )
+        return value
 
 
 def _name_prefix(value: str) -> str:
-    if value and not NAME_PREFIX_PATTERN.match(value):
+    if value and not NAME_PREFIX_PATTERN.fullmatch(value):
         raise ValueError(
             f"{value!r} is not a name prefix: use a-z, 0-9 and '-', starting with a letter or digit "
             "(e.g. 'alice-'); it goes in front of slugs, client ids and names"
@@ -103,11 +124,19 @@ def located_errors(problems: list[tuple[tuple[str | int, ...], str]]) -> Validat
 
 
 class StackConfig(BaseModel):
-    """Non-secret stack settings with working dev defaults."""
+    """Non-secret stack settings with working dev defaults; each field is the stack config key of its
+    name in camel case (``name_prefix`` is ``dezky:namePrefix``)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        use_attribute_docstrings=True,
+    )
 
     domain: str = "dezky.local"
+    """The services live at ``auth.``, ``app.`` and ``files.<domain>``."""
     docker_enabled: bool = True
     """Run the docker layer; off to configure an authentik that already runs elsewhere."""
     ocis_enabled: bool = True
@@ -139,10 +168,15 @@ class StackConfig(BaseModel):
     docker: dict[str, Any] = Field(default_factory=dict)
     """Settings of the docker layer, validated by ``program.docker`` (images, ports, sources, ...)."""
 
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, value: str) -> str:
+        return check_host_name(value)
+
     @field_validator("authentik_url", "authentik_public_url")
     @classmethod
     def _url(cls, value: str) -> str:
-        return check_absolute_url(value).rstrip("/") if value else value
+        return check_absolute_url(value, AUTHENTIK_URL_EXAMPLE).rstrip("/") if value else value
 
     @field_validator("tenants")
     @classmethod
@@ -156,13 +190,18 @@ class StackConfig(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _merge_clients(cls, data: Any) -> Any:
-        """The user's client entries over the defaults, with ``{domain}`` filled in, before validation."""
+        """The user's client entries over the defaults, with ``{domain}`` filled in, before validation.
+
+        A domain that is no host name is reported on ``domain`` alone: the clients' URLs are then filled
+        with the default one, so their checks do not blame the clients for it."""
         if not isinstance(data, dict):
             return data
-        domain = data.get("domain")
-        domain = domain if isinstance(domain, str) else cls.model_fields["domain"].default
-        ocis = data.get("ocis_enabled", True) is not False
-        return {**data, "oidc_clients": merged_entries(data.get("oidc_clients"), domain, ocis)}
+        domain = _given(data, "domain")
+        if not isinstance(domain, str) or not HOST_NAME_PATTERN.fullmatch(domain):
+            domain = cls.model_fields["domain"].default
+        ocis = _given(data, "ocis_enabled") is not False
+        clients = {"oidc_clients": merged_entries(_given(data, "oidc_clients"), domain, ocis)}
+        return {k: v for k, v in data.items() if k not in {"oidc_clients", "oidcClients"}} | clients
 
     @field_validator("oidc_clients")
     @classmethod
@@ -179,11 +218,6 @@ class StackConfig(BaseModel):
         matches Host case-insensitively, so slugs that differ only in case would share a brand host."""
         if self.tenancy != "brands":
             return self
-        try:
-            check_host_name(f"auth.{self.domain}".lower())
-        except ValueError as exc:
-            problem = f"the tenants' brand hosts are under auth.<domain>: {exc}"
-            raise located_errors([(("domain",), problem)]) from None
         problems: list[tuple[tuple[str | int, ...], str]] = []
         for index, tenant in enumerate(self.tenants):
             try:
@@ -258,6 +292,19 @@ class StackConfig(BaseModel):
         return f"{prefix}.{self.domain}"
 
 
+def _is_text(annotation: Any) -> bool:
+    """Whether a field holds text (read with ``config.get``), not JSON (``config.get_object``)."""
+    if typing.get_origin(annotation) is Literal:
+        return all(isinstance(value, str) for value in typing.get_args(annotation))
+    return annotation is str
+
+
+def _given(data: dict[str, Any], field: str) -> Any:
+    """The raw value of ``field`` in ``data``, given by its stack config key or its name (None if not)."""
+    alias = to_camel(field)
+    return data.get(alias, data.get(field))
+
+
 class StackSecrets:
     """Secret config values as Pulumi secret Outputs (``None`` when not set)."""
 
@@ -269,41 +316,60 @@ class StackSecrets:
         self.authentik_secret_key: pulumi.Output[str] | None = config.get_secret("authentikSecretKey")
 
 
-_KEYS = {
-    "domain": "domain",
-    "docker_enabled": "dockerEnabled",
-    "ocis_enabled": "ocisEnabled",
-    "authentik_url": CONFIG_KEYS["url"],
-    "authentik_public_url": "authentikPublicUrl",
-    "tenants": "tenants",
-    "tenancy": "tenancy",
-    "name_prefix": "namePrefix",
-    "adopt_existing": "adoptExisting",
-    "adopt": "adopt",
-    "oidc_clients": "oidcClients",
-    "oidc": "oidc",
-    "docker": "docker",
-}
+SECRET_KEYS: Final = ("postgresPassword", "authentikSecretKey")
+"""Secret stack config keys the program reads besides the connection's (``StackSecrets``)."""
+
+
+def key_of(field: str) -> str:
+    """The stack config key of a ``StackConfig`` field (its alias), without the namespace."""
+    alias = StackConfig.model_fields[field].alias
+    return alias or field
+
+
+def known_keys() -> frozenset[str]:
+    """Every ``dezky:`` key the program or its providers read."""
+    return (
+        frozenset(key_of(field) for field in StackConfig.model_fields)
+        | set(CONFIG_KEYS.values())
+        | {*SECRET_KEYS}
+    )
+
+
+def given_keys() -> set[str]:
+    """The ``dezky:`` keys the stack config sets (without the namespace)."""
+    given = {**pulumi.runtime.config.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
+    prefix = f"{CONFIG_NAMESPACE}:"
+    return {key.removeprefix(prefix) for key in given if key.startswith(prefix)}
+
+
+def unknown_keys(given: set[str]) -> list[str]:
+    """One problem per key the stack config sets that nothing reads, with the closest known key: a
+    mistyped key is ignored otherwise (``namePrefx`` would take over another stack's objects)."""
+    known = known_keys()
+    problems = []
+    for key in sorted(given - known):
+        close = difflib.get_close_matches(key, sorted(known), n=1)
+        hint = f"did you mean `{CONFIG_NAMESPACE}:{close[0]}`? " if close else ""
+        problems.append(
+            f"stack config `{CONFIG_NAMESPACE}:{key}` is not a setting of dezky-infra; {hint}"
+            f"(remove it with `pulumi config rm {key}`)"
+        )
+    return problems
 
 
 def load_stack_config(config: pulumi.Config | None = None) -> StackConfig:
-    """Read and validate the ``dezky:*`` keys; raise ``ConfigError`` naming the key on a bad value."""
+    """Read and validate the ``dezky:*`` keys; raise ``ConfigError`` naming the key on a bad value or a
+    key nothing reads."""
     config = config or pulumi.Config(CONFIG_NAMESPACE)
+    problems = unknown_keys(given_keys())
+    if problems:
+        raise ConfigError("; ".join(problems))
     raw: dict[str, Any] = {}
-    structured = {
-        "tenants",
-        "docker",
-        "docker_enabled",
-        "ocis_enabled",
-        "oidc_clients",
-        "oidc",
-        "adopt_existing",
-        "adopt",
-    }
-    for field, key in _KEYS.items():
-        value = config.get_object(key) if field in structured else config.get(key)
+    for field, info in StackConfig.model_fields.items():
+        key = key_of(field)
+        value = config.get(key) if _is_text(info.annotation) else config.get_object(key)
         if value is not None:
-            raw[field] = value
+            raw[key] = value
     try:
         stack = StackConfig.model_validate(raw)
     except ValidationError as exc:
@@ -326,11 +392,19 @@ def _check_connection(config: pulumi.Config) -> None:
 
 
 def describe_config_error(exc: ValidationError) -> str:
-    """One line naming each invalid stack config key as the user writes it (``dezky:docker.ports.http``)."""
+    """One line naming each invalid stack config key as the user writes it (``dezky:docker.ports.http``,
+    ``dezky:tenants[0].slug``); a bad mapping key is named by its mapping and itself."""
     parts = []
     for error in exc.errors(include_input=False, include_url=False):
         loc = [str(part) for part in error["loc"]]
-        key = f"{CONFIG_NAMESPACE}:{_KEYS.get(loc[0], loc[0])}" if loc else CONFIG_NAMESPACE
-        where = "".join(f"[{part}]" if part.isdigit() else f".{part}" for part in loc[1:])
-        parts.append(f"stack config `{key}{where}`: {error['msg'].removeprefix('Value error, ')}")
+        head = loc[0] if loc else ""
+        field = next((f for f, info in StackConfig.model_fields.items() if head in {f, info.alias}), head)
+        key = f"{CONFIG_NAMESPACE}:{key_of(field) if field in StackConfig.model_fields else head}"
+        rest, whose = loc[1:], ""
+        if "[key]" in rest:  # pydantic's location of a bad mapping key: (..., <the key>, "[key]")
+            at = rest.index("[key]")
+            rest, whose = rest[: at - 1], f" (its key {rest[at - 1]!r})"
+        where = "".join(f"[{part}]" if part.isdigit() else f".{part}" for part in rest)
+        message = error["msg"].removeprefix("Value error, ")
+        parts.append(f"stack config `{key}{where}`{whose}: {message}")
     return "; ".join(parts)

@@ -25,7 +25,7 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from dezky_infra.authentik.provider.validation import check_absolute_url, check_redirect_url
+from dezky_infra.authentik.api.validation import check_absolute_url, check_redirect_url
 from dezky_infra.contract import TokenAuth
 
 PORTAL: Final = "dezky-portal"
@@ -33,11 +33,11 @@ PORTAL: Final = "dezky-portal"
 OCIS: Final = "ocis"
 """Slug of OCIS's web client: the OCIS container signs in with it (when ``ocisEnabled``)."""
 DOMAIN_PLACEHOLDER: Final = "{domain}"
-_ENV_PREFIX = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_ENV_PREFIX = re.compile(r"[A-Z][A-Z0-9_]*")
 
 
 def _env_prefix(value: str) -> str:
-    if not _ENV_PREFIX.match(value):
+    if not _ENV_PREFIX.fullmatch(value):
         raise ValueError(f"{value!r} is not an env key prefix: use A-Z, 0-9 and '_', starting with a letter")
     return value
 

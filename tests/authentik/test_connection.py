@@ -55,7 +55,8 @@ def test_without_an_environment_only_the_stack_config_counts() -> None:
     [
         (
             {"AUTHENTIK_URL": "auth.example"},
-            "environment variable `AUTHENTIK_URL`: must start with http:// or https://, got 'auth.example'",
+            "environment variable `AUTHENTIK_URL`: 'auth.example' is not an absolute http(s) URL; write "
+            "it like 'https://auth.dezky.local'",
         ),
         (
             {**ENVIRONMENT, "AUTHENTIK_INSECURE": "sometimes"},

@@ -13,6 +13,7 @@ message names the setting the way the user gave it (``settings.name_of``).
 from __future__ import annotations
 
 import os
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -20,6 +21,7 @@ from typing import Any, Final
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from dezky_infra.authentik.api.errors import AuthentikConfigError
+from dezky_infra.authentik.api.validation import check_absolute_url
 
 CONFIG_NAMESPACE: Final = "dezky"
 
@@ -65,9 +67,9 @@ class ConnectionSettings(BaseModel):
     """PEM file of extra CA roots (e.g. mkcert's rootCA.pem) used to verify authentik's certificate."""
     insecure_skip_tls_verify: bool = False
     """Turn TLS verification off. Loudly named because it lets anyone in the middle read the token."""
-    timeout_seconds: float = Field(default=30.0, gt=0)
+    timeout_seconds: float = Field(default=30.0, gt=0, allow_inf_nan=False)
     """Timeout of one HTTP call."""
-    retry_deadline_seconds: float = Field(default=120.0, ge=0)
+    retry_deadline_seconds: float = Field(default=120.0, ge=0, allow_inf_nan=False)
     """How long transient failures (refused, 429, 502-504, authentik starting) are retried."""
     username: str = "akadmin"
     """The user whose password is ``bootstrap_password``."""
@@ -77,15 +79,23 @@ class ConnectionSettings(BaseModel):
     @field_validator("url")
     @classmethod
     def _url_is_http(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError(f"must start with http:// or https://, got {value!r}")
-        return value.rstrip("/")
+        return check_absolute_url(value, "https://auth.dezky.local").rstrip("/")
 
     @field_validator("ca_bundle")
     @classmethod
-    def _ca_bundle_exists(cls, value: str | None) -> str | None:
-        if value is not None and not os.path.isfile(value):
+    def _ca_bundle_is_pem(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if not os.path.isfile(value):
             raise ValueError(f"CA bundle file {value!r} does not exist; give the path of a PEM file")
+        try:
+            ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=value)
+        except (ssl.SSLError, OSError) as exc:
+            reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
+            raise ValueError(
+                f"CA bundle file {value!r} holds no PEM certificate ({reason}); give the PEM of the CA "
+                "that signs authentik's certificate (e.g. mkcert's rootCA.pem)"
+            ) from None
         return value
 
     @property

@@ -49,7 +49,7 @@ negotiates to a version a real daemon would accept too."""
 MIN_API_VERSION = "1.24"
 """The lowest version the stand-in claims to accept, as `Min-API-Version` tells clients."""
 
-_PING_PATH = re.compile(r"^(/v\d+\.\d+)?/_ping$")
+_PING_PATH = re.compile(r"(/v\d+\.\d+)?/_ping")
 """Docker serves the ping unversioned and under every version prefix."""
 
 _MAX_DISCARDED_BODY = 1 << 20
@@ -117,7 +117,7 @@ class _Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         self.server.review.record(self.command, path)
         self._discard_body()
-        if _PING_PATH.match(path) and self.command in {"GET", "HEAD"}:
+        if _PING_PATH.fullmatch(path) and self.command in {"GET", "HEAD"}:
             self._ping()
         else:
             self._send(HTTPStatus.NOT_IMPLEMENTED, {"message": refusal(self.command, path)})

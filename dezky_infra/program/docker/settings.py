@@ -29,12 +29,10 @@ from pydantic import (
     field_validator,
 )
 
+from dezky_infra.authentik.api.validation import HOST_NAME_PATTERN
 from dezky_infra.program.config import ConfigError, describe_config_error
 
-_DNS_NAME = re.compile(
-    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$"
-)
-_NAME_PREFIX = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+_NAME_PREFIX = re.compile(r"[a-z][a-z0-9-]{0,30}")
 
 
 def _require_pinned(ref: str, info: ValidationInfo) -> str:
@@ -64,13 +62,13 @@ def _absolute(path: Path) -> Path:
 
 
 def _dns_name(value: str) -> str:
-    if not _DNS_NAME.match(value):
+    if not HOST_NAME_PATTERN.fullmatch(value):
         raise ValueError(f"domain {value!r} is not a lowercase DNS name such as 'dezky.local'")
     return value
 
 
 def _name_prefix(value: str) -> str:
-    if not _NAME_PREFIX.match(value):
+    if not _NAME_PREFIX.fullmatch(value):
         raise ValueError(f"name_prefix {value!r} must start with a letter and use only a-z, 0-9 and '-'")
     return value
 
@@ -104,7 +102,7 @@ class AuthentikRelease(StrEnum):
     V2026_2 = "2026.2"
 
 
-_AUTHENTIK_VERSION = re.compile(r"^(?P<line>[0-9]{4}\.[0-9]{1,2})(\.[0-9]+)?([-+][0-9A-Za-z.-]+)?$")
+_AUTHENTIK_VERSION = re.compile(r"(?P<line>[0-9]{4}\.[0-9]{1,2})(\.[0-9]+)?([-+][0-9A-Za-z.-]+)?")
 """An authentik version tag: `2026.2.2`, `2026.2`, `2026.2.0-rc1`; the release line is `2026.2`."""
 
 
@@ -117,7 +115,7 @@ def _image_tag(ref: str) -> str | None:
 def authentik_release_of(ref: str) -> str | None:
     """The authentik release line an image's tag names (`...:2026.2.2` -> `2026.2`), or None."""
     tag = _image_tag(ref)
-    match = _AUTHENTIK_VERSION.match(tag) if tag else None
+    match = _AUTHENTIK_VERSION.fullmatch(tag) if tag else None
     return match["line"] if match else None
 
 

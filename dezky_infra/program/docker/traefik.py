@@ -23,7 +23,7 @@ CERT_PATH = "/etc/traefik/certs/dezky.pem"
 KEY_PATH = "/etc/traefik/certs/dezky-key.pem"
 DYNAMIC_CONFIG_PATH = "/etc/traefik/dynamic/tls.yml"
 
-_ROUTER_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_ROUTER_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class Route:
         return (self.host, *self.also)
 
     def __post_init__(self) -> None:
-        if not _ROUTER_NAME.match(self.router):
+        if not _ROUTER_NAME.fullmatch(self.router):
             raise ValueError(f"router name {self.router!r} must use only a-z, 0-9 and '-'")
         if not 1 <= self.port <= 65535:
             raise ValueError(f"router {self.router!r}: port {self.port} is not a TCP port")

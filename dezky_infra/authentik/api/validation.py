@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-SLUG_PATTERN = re.compile(r"^[-a-zA-Z0-9_]+$")
+SLUG_PATTERN = re.compile(r"[-a-zA-Z0-9_]+")
 # Application slugs that collide with authentik's OAuth2 endpoints under /application/o/.
 RESERVED_SLUGS = frozenset({"authorize", "token", "device", "userinfo", "introspect", "revoke"})
 DURATION_UNITS = frozenset({"weeks", "days", "hours", "minutes", "seconds", "milliseconds", "microseconds"})
@@ -18,7 +18,7 @@ DURATION_UNITS = frozenset({"weeks", "days", "hours", "minutes", "seconds", "mil
 def check_slug(slug: str) -> str:
     """An application slug authentik accepts: letters, digits, ``-`` and ``_``, not reserved. (How long
     it may be depends on authentik's release: ``versions.Dialect.slug_max_length``.)"""
-    if not SLUG_PATTERN.match(slug):
+    if not SLUG_PATTERN.fullmatch(slug):
         raise ValueError(f"slug {slug!r} may only contain letters, digits, '-' and '_' (e.g. 'dezky-portal')")
     if slug in RESERVED_SLUGS:
         raise ValueError(f"slug {slug!r} is reserved by authentik's OAuth2 endpoints; choose another")
@@ -26,15 +26,16 @@ def check_slug(slug: str) -> str:
 
 
 HOST_NAME_PATTERN = re.compile(
-    r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$"
+    r"(?=.{1,253}\Z)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+"
 )
+"""A lowercase DNS name of at least two labels; the one pattern for host names (use ``fullmatch``)."""
 
 
 def check_host_name(name: str) -> str:
     """A lowercase DNS host name (``acme.auth.dezky.local``): what a brand's domain must be for the Host
     header to pick it. authentik validates nothing here (transcript 30: spaces, a scheme, a port, ``*.``
     are all accepted, and uniqueness is case-sensitive), so this check does that work."""
-    if not HOST_NAME_PATTERN.match(name):
+    if not HOST_NAME_PATTERN.fullmatch(name):
         raise _not_a_host_name(name)
     return name
 
@@ -51,7 +52,7 @@ def check_brand_domain(domain: str) -> str:
     authentik compares the whole Host header, port included (transcript 31: ``acme.auth.dezky.local:8443``
     matches no port-less domain), so a stack served on a port needs its brands' domains to carry it."""
     host, colon, port = domain.partition(":")
-    if not HOST_NAME_PATTERN.match(host):
+    if not HOST_NAME_PATTERN.fullmatch(host):
         raise _not_a_host_name(domain)
     if colon and not (port.isdigit() and port[0] != "0" and int(port) < 65536):
         raise ValueError(
@@ -60,15 +61,23 @@ def check_brand_domain(domain: str) -> str:
     return domain
 
 
-def check_absolute_url(url: str) -> str:
-    """An absolute http(s) URL with a host, as a strict redirect URI or launch URL must be."""
+def check_absolute_url(url: str, example: str = "https://app.dezky.local/cb") -> str:
+    """An absolute http(s) URL with a host and a valid port, without credentials in it, as a strict
+    redirect URI, a launch URL or authentik's own URL must be; ``example`` shows the fix."""
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ValueError(
-            f"{url!r} is not an absolute http(s) URL; write it like 'https://app.dezky.local/cb'"
-        )
+        raise ValueError(f"{url!r} is not an absolute http(s) URL; write it like {example!r}")
     if any(char.isspace() for char in url):
         raise ValueError(f"{url!r} contains white space")
+    if "@" in parts.netloc:
+        raise ValueError(
+            f"{parts.scheme}://{parts.hostname}/... carries a user name or password before '@': no "
+            "credentials go into a URL; write it without them"
+        )
+    try:
+        parts.port  # noqa: B018 - reading it is the check: urllib raises for a port out of range
+    except ValueError:
+        raise ValueError(f"{url!r} has no valid port after ':' (1-65535)") from None
     return url
 
 
@@ -76,9 +85,19 @@ LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 def check_redirect_url(url: str) -> str:
-    """A strict redirect URI: absolute and https (plain http only on a loopback host, as OAuth 2.1 allows)."""
+    """A strict redirect URI: absolute and https (plain http only on a loopback host, as OAuth 2.1 allows),
+    without a fragment (RFC 6749 3.1.2) and without wildcards (a strict URI is compared exactly)."""
     check_absolute_url(url)
     parts = urlsplit(url)
+    if "#" in url:
+        raise ValueError(
+            f"{url!r} has a fragment ('#...'), which a redirect URI must not have (RFC 6749 3.1.2)"
+        )
+    if "*" in parts.netloc or "*" in parts.path:
+        raise ValueError(
+            f"{url!r} has a wildcard, but a strict redirect URI is compared exactly; list each URI, or "
+            "give a regular expression with matching_mode 'regex'"
+        )
     if parts.scheme != "https" and parts.hostname not in LOOPBACK_HOSTS:
         raise ValueError(
             f"{url!r} is not https; authorization codes must not travel in clear text "
