@@ -55,6 +55,11 @@ def wait_until_ready(client: AuthentikClient, timeout_seconds: float, clock: Any
             if health.status_code == 200:
                 return _authenticated_user(client)
             last_seen = f"{health_url} answered HTTP {health.status_code}"
+            if health.status_code == 404:  # a proxy without a route to authentik yet, or no authentik
+                last_seen += (
+                    f" (a proxy that routes nothing there yet, or `{client.settings.name_of('url')}` "
+                    f"({client.settings.url}) is not authentik's base URL)"
+                )
         except httpx.TransportError as exc:
             tls_failure = client.tls_failure(exc)
             if tls_failure is not None:

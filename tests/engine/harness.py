@@ -64,12 +64,22 @@ class StateBackend:
 
 @dataclass
 class OpLog:
-    """Everything the engine printed for one operation, for the secret scan."""
+    """Everything the engine printed for one operation (for the secret scan), and its events."""
 
     lines: list[str] = field(default_factory=list)
+    events: list[Any] = field(default_factory=list)
 
     def __call__(self, line: str) -> None:
         self.lines.append(line)
+
+    def event(self, event: Any) -> None:
+        """Record one engine event (``on_event``)."""
+        self.events.append(event)
+
+    def diagnostics(self, containing: str) -> list[tuple[str, str]]:
+        """``(severity, message)`` of every diagnostic whose message contains ``containing``."""
+        found = [event.diagnostic_event for event in self.events if event.diagnostic_event is not None]
+        return [(d.severity, d.message) for d in found if containing in d.message]
 
     @property
     def text(self) -> str:
@@ -135,7 +145,8 @@ class EngineProject:
         return log
 
     def up(self, **kwargs: Any) -> auto.UpResult:
-        return self.stack.up(on_output=self._log(), show_secrets=False, color="never", **kwargs)
+        log = self._log()
+        return self.stack.up(on_output=log, on_event=log.event, show_secrets=False, color="never", **kwargs)
 
     def preview(self, **kwargs: Any) -> auto.PreviewResult:
         return self.stack.preview(on_output=self._log(), color="never", **kwargs)

@@ -99,6 +99,12 @@ def test_with_the_same_names_the_second_stack_takes_over_saying_so(tmp_path: Pat
             f"Group `{p}tenant-acme`",
         ):
             assert f"{what}: took over the existing authentik object" in output
+        # sent over the engine's own Log call, acknowledged before the create goes on: a warning the
+        # engine shows for sure, not provider stderr it may drop when the run ends (issue 21, 15)
+        takeovers = second.logs[-1].diagnostics("took over the existing authentik object")
+        assert {severity for severity, _ in takeovers} == {"warning"}, takeovers
+        for what in (f"ApiToken `{p}dezky-bootstrap-token`", f"OAuth2Provider `{p}dezky-portal`"):
+            assert [m for _, m in takeovers if m.startswith(what)], (what, takeovers)
     finally:
         second.destroy()
         first.destroy()

@@ -106,3 +106,22 @@ def test_preview_while_authentik_restarts_warns_instead_of_crashing(
     warnings = [line for line in warned if "could not verify" in line]
     assert len(warnings) == 1
     assert "authentik is not ready to log in" in warnings[0]
+
+
+def test_an_authentik_url_with_a_wrong_path_says_the_url_may_not_be_authentiks_base(
+    fresh_authentik: AuthentikServer,
+) -> None:
+    """A path under which nothing answers (the HTML 404 of an unknown route, as a proxy without a route
+    gives it too): the wait ends naming the setting and the URL that may be wrong."""
+    wrong = f"{fresh_authentik.url}/not-authentik"
+    ready = configured(
+        ReadinessProvider(), fresh_authentik, **{DEADLINE_KEY: "1", "dezky:authentikUrl": wrong}
+    )
+    with pytest.raises(AuthentikUnavailableError) as raised:
+        ready.create(ready.check({}, {"trigger": "t"}).inputs)
+    message = str(raised.value)
+    assert (
+        f"last seen: {wrong}/-/health/ready/ answered HTTP 404 (a proxy that routes nothing there yet"
+        in message
+    )
+    assert f"or `dezky:authentikUrl` ({wrong}) is not authentik's base URL)" in message

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pulumi.automation as auto
 import pytest
 
 from dezky_infra.authentik.api import client as client_module
@@ -134,3 +135,23 @@ def test_engine_up_waits_for_a_refusing_authentik(tmp_path: Path, authentik_vers
         assert changes(project.preview().change_summary) == {}
     finally:
         server.stop()
+
+
+def test_engine_up_against_an_authentik_that_never_answers_says_what_was_tried_without_a_traceback(
+    tmp_path: Path, authentik_version: str
+) -> None:
+    """A closed port for the whole run: the readiness wait ends at the deadline with one line naming the
+    URL, how long it waited and what it saw (a user's problem, so no Python traceback)."""
+    server = engine_server(authentik_version)
+    try:
+        project = engine_project(tmp_path, server, deadline_seconds=2)
+        server.stop()
+        with pytest.raises(auto.CommandError) as raised:
+            project.up()
+    finally:
+        server.stop()
+    output = str(raised.value)
+    assert f"authentik at {server.url} was not ready within 2s" in output, output[-3000:]
+    assert "`dezky:authentikRetryDeadlineSeconds` sets how long to wait" in output
+    assert "Connection" in output or "ConnectError" in output
+    assert "Traceback" not in output, output[-3000:]

@@ -20,10 +20,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-import pulumi
-
 from dezky_infra.authentik.api.connection import CONFIG_NAMESPACE
 from dezky_infra.authentik.api.errors import AuthentikError, AuthentikValidationError
+from dezky_infra.authentik.provider import host
 
 if TYPE_CHECKING:
     from dezky_infra.authentik.api.client import AuthentikClient
@@ -62,7 +61,7 @@ class Adoption:
                 f"'{CONFIG_NAMESPACE}:{ADOPT_KEY}[\"{self.value}\"]' true`, then `pulumi up` "
                 "(`pulumi import` cannot import dynamic-provider resources: pulumi/pulumi#16175)"
             )
-        pulumi.log.warn(
+        host.warn(
             f"{what}: took over the existing authentik object with this {self.key} (pk {pk}); this stack "
             "did not make it (made by hand, by another stack, or by an earlier run whose answer was "
             "lost), and manages it from now on"

@@ -21,7 +21,6 @@ from abc import abstractmethod
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-import pulumi
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
@@ -43,6 +42,7 @@ from dezky_infra.authentik.api.errors import (
     AuthentikFieldError,
     AuthentikUnavailableError,
 )
+from dezky_infra.authentik.provider import host
 from dezky_infra.authentik.provider.adoption import ADOPT_EXISTING_KEY, Adoption
 
 if TYPE_CHECKING:  # the client (and httpx) load with the first connection: the program never needs them
@@ -51,6 +51,8 @@ if TYPE_CHECKING:  # the client (and httpx) load with the first connection: the 
 # How the engine marks an input not known yet during preview: the wire sentinel string
 # (pulumi.runtime.rpc.UNKNOWN), which the dynamic provider host turns into ``pulumi.output.Unknown``.
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+host.report_user_errors()  # in pulumi's provider host, an AuthentikError shows as its message alone
 
 T = TypeVar("T")
 PREVIEW_PATIENCE_SECONDS = 5.0
@@ -192,7 +194,7 @@ class AuthentikResourceProvider(ResourceProvider, Generic[SpecT]):
     def server(self, client: AuthentikClient) -> versions.Server:
         """The authentik behind ``client`` and its dialect (learned once per process; an untested
         release is warned about once, an unsupported one raises ``UnsupportedVersion``)."""
-        return versions.learn(client, pulumi.log.warn)
+        return versions.learn(client, host.warn)
 
     def run(
         self, action: Callable[[AuthentikClient], T], *, retry_deadline_seconds: float | None = None
@@ -279,7 +281,7 @@ class AuthentikResourceProvider(ResourceProvider, Generic[SpecT]):
         return []
 
     def _warn_unverified(self, spec: SpecT, fields: list[str], reason: str) -> None:
-        pulumi.log.warn(
+        host.warn(
             f"{self.kind} `{getattr(spec, self.label_field)}`: could not verify {', '.join(fields)} against "
             f"authentik ({reason}); they will be checked when the change is applied"
         )
