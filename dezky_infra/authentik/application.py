@@ -119,9 +119,11 @@ class ApplicationProvider(AuthentikObjectProvider[ApplicationSpec]):
     kind: ClassVar[str] = "Application"
     path: ClassVar[str] = "core/applications/"
 
-    def verify_references(self, olds: Mapping[str, Any], spec: ApplicationSpec) -> list[CheckFailure]:
+    def verify_references(
+        self, olds: Mapping[str, Any], spec: ApplicationSpec, unknown: frozenset[str]
+    ) -> list[CheckFailure]:
         """A slug longer than every release allows is checked against this authentik's limit."""
-        if len(spec.slug) <= SHORTEST_SLUG_LIMIT or olds.get("slug") == spec.slug:
+        if "slug" in unknown or len(spec.slug) <= SHORTEST_SLUG_LIMIT or olds.get("slug") == spec.slug:
             return []
 
         def ask(client: AuthentikClient) -> list[CheckFailure]:

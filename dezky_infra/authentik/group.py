@@ -106,9 +106,11 @@ class GroupProvider(AuthentikObjectProvider[GroupSpec]):
     kind: ClassVar[str] = "Group"
     path: ClassVar[str] = "core/groups/"
 
-    def verify_references(self, olds: Mapping[str, Any], spec: GroupSpec) -> list[CheckFailure]:
+    def verify_references(
+        self, olds: Mapping[str, Any], spec: GroupSpec, unknown: frozenset[str]
+    ) -> list[CheckFailure]:
         """Several parents need a release that holds them: asked only when several are given."""
-        if len(spec.parents) <= 1:
+        if "parents" in unknown or len(spec.parents) <= 1:
             return []
 
         def ask(client: AuthentikClient) -> list[CheckFailure]:

@@ -104,7 +104,8 @@ MATRIX = [
     ),
     Case(
         "tenant slug too long for its brand host",
-        structured={"tenancy": "brands", "tenants": [{"slug": "a" * 64}]},
+        plain={"tenancy": "brands"},
+        structured={"tenants": [{"slug": "a" * 64}]},
         expect=("stack config `dezky:tenants[0].slug`", "at most 63 characters each"),
     ),
     Case(
@@ -137,10 +138,40 @@ MATRIX = [
         "name prefix too long for a slug before 2025.12",
         plain={"namePrefix": "a-very-long-prefix-for-a-shared-staging-authentik-"},
         expect=(
-            "field `slug`: slug is 63 characters long; authentik 2025.10.4 allows at most 50 "
-            "(authentik 2025.12 and later have no limit)",
+            "pulumi-python:dynamic/authentik:Application resource '",
+            "property slug value {a-very-long-prefix-for-a-shared-staging-authentik-",
+            "characters long; authentik 2025.10.4 allows at most 50 (authentik 2025.12 and later have no "
+            "limit)",
         ),
         fails_on=("2025.10",),
+    ),
+    Case(
+        "mistyped key",
+        plain={"namePrefx": "alice-"},
+        expect=(
+            "stack config `dezky:namePrefx` is not a setting of dezky-infra; did you mean "
+            "`dezky:namePrefix`?",
+        ),
+    ),
+    Case(
+        "redirect URI with a fragment",
+        structured={"oidcClients": {"dezky-portal": {"redirect_uris": ["https://app.dezky.local/cb#x"]}}},
+        expect=("stack config `dezky:oidcClients.dezky-portal.redirect_uris[0]`", "has a fragment"),
+    ),
+    Case(
+        "scopes without openid",
+        structured={"oidc": {"scopes": []}},
+        expect=("stack config `dezky:oidc.scopes`: the OIDC clients need the scope 'openid'",),
+    ),
+    Case(
+        "tenant slug with a trailing newline",
+        structured={"tenants": [{"slug": "acme\n"}]},
+        expect=("stack config `dezky:tenants[0].slug`: slug 'acme\\n' may only contain",),
+    ),
+    Case(
+        "empty domain",
+        plain={"domain": ""},
+        expect=("stack config `dezky:domain`: '' is not a lowercase host name",),
     ),
     Case(
         "unreachable authentik URL",
@@ -240,3 +271,4 @@ def test_bad_input_is_reported_at_preview_and_changes_nothing(
         assert [c.path for c in calls if c.is_write and not c.path.startswith(LOGIN_FLOWS)] == []
     for secret in (TOKEN, target.password, *case.secret.values()):
         assert secret not in output
+    assert "Traceback" not in output, output[-3000:]  # a user's mistake: the message and the fix only

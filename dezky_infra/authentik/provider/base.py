@@ -239,13 +239,16 @@ class AuthentikResourceProvider(ResourceProvider, Generic[SpecT]):
             return CheckResult(news, failures) if failures else CheckResult(self._with_defaults(news), [])
         if failures:
             return CheckResult(news, failures)
-        if not unknown:
-            failures = self.verify_references(self.spec_type.upgrade(_olds), spec)  # type: ignore[arg-type]
+        olds = self.spec_type.upgrade(_olds)
+        failures = self.verify_references(olds, spec, frozenset(unknown))  # type: ignore[arg-type]
         return CheckResult({**spec.inputs(), **unknown}, failures)
 
-    def verify_references(self, olds: Mapping[str, Any], spec: SpecT) -> list[CheckFailure]:
+    def verify_references(
+        self, olds: Mapping[str, Any], spec: SpecT, unknown: frozenset[str]
+    ) -> list[CheckFailure]:
         """Check at preview what only authentik can tell (names of other objects, what its release
-        can hold); ``ask_at_preview`` asks it. The default has nothing to ask."""
+        can hold); ``ask_at_preview`` asks it. Inputs in ``unknown`` are not known yet (another
+        resource's output): they are checked when the change is applied. The default asks nothing."""
         return []
 
     def ask_at_preview(

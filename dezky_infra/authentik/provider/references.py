@@ -40,8 +40,14 @@ class ReferencingProvider(AuthentikObjectProvider[SpecT]):
     def lookup(self, client: AuthentikClient, spec: SpecT, field: str) -> Any:
         """The pk (or pks) that the reference ``field`` of ``spec`` names."""
 
-    def verify_references(self, olds: Mapping[str, Any], spec: SpecT) -> list[CheckFailure]:
-        changed = [field for field in self.references if olds.get(field) != getattr(spec, field)]
+    def verify_references(
+        self, olds: Mapping[str, Any], spec: SpecT, unknown: frozenset[str]
+    ) -> list[CheckFailure]:
+        changed = [
+            field
+            for field in self.references
+            if field not in unknown and olds.get(field) != getattr(spec, field)
+        ]
         if not changed:
             return []
 
