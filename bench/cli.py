@@ -114,7 +114,11 @@ def _meta(settings: Settings, started: float, load_before: tuple[float, ...]) ->
 
 
 def write_report(
-    meta: dict[str, Any], imports: ImportTimes, samples: list[Sample], out: Path
+    meta: dict[str, Any],
+    imports: ImportTimes,
+    samples: list[Sample],
+    out: Path,
+    breakdowns: list[dict[str, Any]],
 ) -> tuple[dict[str, Any], Path]:
     """Summarize ``samples`` into results.json and the PNG under ``out``; return the results."""
     cells = report.summarize(samples)
@@ -129,6 +133,7 @@ def write_report(
         "fits": report.fits(cells, profiles, counts),
         "targets": [asdict(t) for t in report.targets(cells, profiles, counts)],
         "samples": samples_as_json(samples),
+        "breakdowns": breakdowns,
     }
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     return results, png
@@ -157,6 +162,8 @@ def print_report(results: dict[str, Any], imports: ImportTimes, samples: list[Sa
     print(f"  import time by package [s]: {heaviest}")
     found = [report.Target(**t) for t in results["targets"]]
     print("\ntargets:\n" + report.targets_text(found))
+    for found in results.get("breakdowns", []):
+        print("\n" + found["text"])
     for sample in samples:
         if sample.error:
             where = f"{sample.route} {sample.profile} N={sample.tenants} {sample.op}"
@@ -170,11 +177,14 @@ def main(argv: list[str] | None = None) -> int:
         saved = json.loads(reload.read_text())
         meta, imports = saved["meta"], ImportTimes(**saved["imports"])
         samples = [Sample(**sample) for sample in saved["samples"]]
+        breakdowns = saved.get("breakdowns", [])
     else:
         started, load_before = time.time(), os.getloadavg()
-        imports, samples = Runner(settings).run()
+        runner = Runner(settings)
+        imports, samples = runner.run()
+        breakdowns = [{**found.as_json(), "text": found.text()} for found in runner.breakdowns]
         meta = _meta(settings, started, load_before)
-    results, png = write_report(meta, imports, samples, out)
+    results, png = write_report(meta, imports, samples, out, breakdowns)
     print_report(results, imports, samples)
     print(f"\nwrote {out / 'results.json'} and {png}")
     return 1 if any(sample.error for sample in samples) else 0

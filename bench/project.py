@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from typing import Any
 
 import pulumi.automation as auto
 
+from dezky_infra.authentik.provider.host import TRACE_VARIABLE
 from tests.engine.harness import REPO, EngineProject
 
 PROGRAM = Path(__file__).resolve().parent / "program" / "__main__.py"
@@ -28,9 +30,29 @@ SECRET_SIG = "4dabf18193072939515e22adb298388d"
 """How a checkpoint marks a secret value (``{SECRET_SIG: ..., "ciphertext"|"plaintext": ...}``)."""
 
 WIPED_UP = "up --refresh (wiped)"
-OPERATIONS = ("fresh up", "no-op preview", "no-op up", "refresh", "env", "verify", WIPED_UP, "destroy")
-"""The lifecycle each stack of our program goes through, in this order. Before ``WIPED_UP`` the runner
-wipes authentik (a fresh one without the API token, like ``docker compose down -v``)."""
+CLI_UP = "pulumi up (CLI)"
+CLI_PREVIEW = "pulumi preview (CLI)"
+CLI_OPERATIONS = (CLI_UP, CLI_PREVIEW)
+"""What a user types, timed around the ``pulumi`` process: a fresh ``pulumi up --yes`` (its preview,
+then the update) and a no-change ``pulumi preview``. The runner then destroys the stack and wipes authentik
+again, and the lifecycle below starts over from nothing."""
+OPERATIONS = (
+    *CLI_OPERATIONS,
+    "fresh up",
+    "no-op preview",
+    "no-op up",
+    "refresh",
+    "env",
+    "verify",
+    WIPED_UP,
+    "destroy",
+)
+"""The lifecycle each stack of our program goes through, in this order (the Automation API's operations
+after the CLI's). Before ``WIPED_UP`` the runner wipes authentik (a fresh one without the API token, like
+``docker compose down -v``)."""
+_VERBS = {"created": "create", "updated": "update", "deleted": "delete", "replaced": "replace"}
+"""The CLI's summary words as the Automation API's change names."""
+_SUMMARY = re.compile(r"^\s*[+~-]?\s*(\d+) (created|updated|deleted|replaced)\s*$", re.MULTILINE)
 COMMANDS = frozenset({"env", "verify"})
 """The operations that are ``python -m dezky_infra`` commands, not engine operations: the floors,
 which have no authentik objects, skip them."""
@@ -79,10 +101,34 @@ class BenchProject(EngineProject):
             )
         return OpRun(seconds, {}, "\n".join(done.stdout.splitlines()[-5:]))
 
+    def typed(self, operation: str, trace: Path | None = None) -> OpRun:
+        """``pulumi up --yes`` or ``pulumi preview`` as a user types it, timed around the process;
+        ``trace`` is where the providers time each engine call (``DEZKY_TRACE``)."""
+        args = {CLI_UP: ["up", "--yes"], CLI_PREVIEW: ["preview"]}[operation]
+        extra = {TRACE_VARIABLE: str(trace)} if trace is not None else {}
+        start = time.perf_counter()
+        done = subprocess.run(
+            ["pulumi", *args, "--stack", self.stack.name, "--non-interactive", "--color", "never"],
+            cwd=self.work_dir,
+            env={**os.environ, **self.env, **extra},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+            check=False,
+        )
+        seconds = time.perf_counter() - start
+        if done.returncode != 0:
+            raise RuntimeError(f"pulumi {operation} failed: {(done.stdout + done.stderr)[-2000:]}")
+        changes = {_VERBS[verb]: int(n) for n, verb in _SUMMARY.findall(done.stdout)}
+        return OpRun(seconds, changes, "\n".join(done.stdout.splitlines()[-5:]))
+
     def run(self, operation: str) -> OpRun:
         """Run one of ``OPERATIONS`` and time it."""
         if operation in COMMANDS:
             return self.command(operation)
+        if operation in CLI_OPERATIONS:
+            return self.typed(operation)
         lines: list[str] = []
         actions: dict[str, Callable[[], Any]] = {
             "fresh up": lambda: self.stack.up(on_output=lines.append, color="never"),

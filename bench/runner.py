@@ -14,16 +14,18 @@ from __future__ import annotations
 import re
 import sys
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.breakdown import Breakdown, read_trace, spans_of
 from bench.imports import ImportTimes, measure
 from bench.noop import GENERATION_ENV
 from bench.profiles import PROFILES, LatencyProfile
-from bench.project import COMMANDS, OPERATIONS, WIPED_UP, BenchProject
+from bench.project import CLI_OPERATIONS, CLI_UP, COMMANDS, OPERATIONS, WIPED_UP, BenchProject
 from bench.scripted import ScriptedRoute
 from bench.tenants import READY_RESOURCE, TOKEN_RESOURCE, tenants
 from tests.authentik_server import AuthentikServer, Call
@@ -104,12 +106,14 @@ class Runner:
         self.settings = settings
         self.say = say
         self.samples: list[Sample] = []
+        self.breakdowns: list[Breakdown] = []
         self.server = AuthentikServer(
             bootstrap_token=TOKEN if settings.bootstrap_token else None, akadmin_password=PASSWORD
         )
 
     def run(self) -> tuple[ImportTimes, list[Sample]]:
-        """Everything, in order; returns the import times and all samples."""
+        """Everything, in order; returns the import times and all samples (``self.breakdowns`` holds
+        the traced runs: one fresh ``pulumi up`` at the smallest tenant count per profile)."""
         settings = self.settings
         self.say(f"bench: import times ({settings.import_runs} interpreters each)")
         imports = measure(settings.code, settings.import_runs)
@@ -125,6 +129,10 @@ class Runner:
                         self.lifecycle("ours", PROFILES[name], count, rep)
                         if settings.scripted and rep < (settings.scripted_reps or settings.reps):
                             self.scripted(PROFILES[name], count, rep)
+            for name in settings.profiles:
+                found = self.breakdown(PROFILES[name], min(settings.tenants))
+                if found is not None:
+                    self.breakdowns.append(found)
         finally:
             self.server.stop()
         return imports, self.samples
@@ -139,7 +147,8 @@ class Runner:
     def operations(self, route: str) -> list[str]:
         """What ``route`` goes through: the floors skip the commands, and ``verify`` needs a checkout
         that has it."""
-        has_verify = (self.settings.code / "dezky_infra" / "verify.py").exists()
+        package = self.settings.code / "dezky_infra"
+        has_verify = (package / "verify.py").exists() or (package / "cli" / "verify").is_dir()
         return [
             op
             for op in OPERATIONS
@@ -165,6 +174,9 @@ class Runner:
                 if op == WIPED_UP:
                     self.server.wipe(bootstrap_token=None)
                     project.set_env(GENERATION_ENV, "1")
+                if op == OPERATIONS[len(CLI_OPERATIONS)]:  # after the CLI's: start over, untimed
+                    project.stack.destroy(color="never")
+                    self.server.wipe(bootstrap_token=TOKEN if self.settings.bootstrap_token else None)
                 self.server.reset_calls()
                 sample = Sample(route, profile.name if profile else None, count, rep, op, None)
                 self.samples.append(sample)
@@ -186,6 +198,32 @@ class Runner:
                     f"bench: [{label}] {op}: {done.seconds:.2f} s, "
                     f"{sample.reads} reads, {sample.writes} writes, changes {done.changes or '{}'}"
                 )
+
+    def breakdown(self, profile: LatencyProfile, count: int) -> Breakdown | None:
+        """One fresh ``pulumi up --yes`` of ours, traced (``bench.breakdown``): where its time goes."""
+        self._fresh(profile, token=self.settings.bootstrap_token)
+        with tempfile.TemporaryDirectory(prefix="dezky-bench-") as tmp:
+            project = BenchProject(Path(tmp), self.settings.code)
+            project.configure(
+                {
+                    "authentikUrl": self.server.url,
+                    "authentikPublicUrl": self.server.url,
+                    "benchMode": MODES["ours"],
+                    "benchTenants": str(count),
+                },
+                {"authentikToken": TOKEN, "authentikBootstrapPassword": PASSWORD},
+            )
+            trace = Path(tmp) / "trace.jsonl"
+            started = time.time()
+            try:
+                project.typed(CLI_UP, trace=trace)
+            except RuntimeError as exc:
+                self.say(f"bench: [breakdown] FAILED\n{exc}")
+                return None
+            ended = time.time()
+            spans = spans_of(read_trace(trace), self.server.calls, route_key)
+        title = f"one fresh `pulumi up --yes` of {count} tenant(s), profile {profile.name}"
+        return Breakdown(title, started, ended, spans)
 
     def scripted(self, profile: LatencyProfile, count: int, rep: int) -> None:
         """The scripted route on a fresh authentik that has the API token (the guide made it by hand)."""

@@ -12,11 +12,14 @@ is imported only when chosen, so the thin floor never loads ``dezky_infra``.
 from __future__ import annotations
 
 import importlib
+import os
+import time
 from typing import Any, Protocol
 
 import pulumi
 
 from bench.tenants import PUBLIC_URL, Tenant, tenants
+from dezky_infra.authentik.provider import host
 
 KITS = {
     "authentik": "bench.authentik_kit:AuthentikKit",
@@ -76,10 +79,16 @@ def load_kit(mode: str, public_url: str) -> Kit:
 
 def main() -> None:
     """The program: ``dezky:benchMode``, ``benchTenants`` and ``authentikPublicUrl`` from the stack
-    config (the public URL defaults to ``bench.tenants.PUBLIC_URL``)."""
+    config (the public URL defaults to ``bench.tenants.PUBLIC_URL``). With ``DEZKY_TRACE`` set, it
+    records its own run there (the breakdown of ``bench.breakdown``)."""
     config = pulumi.Config("dezky")
     declare(
         load_kit(config.require("benchMode"), config.get("authentikPublicUrl") or PUBLIC_URL),
         config.require_int("benchTenants"),
         config.require_secret("authentikToken"),
     )
+    trace = os.environ.get(host.TRACE_VARIABLE)
+    if trace:
+        host.trace_line(
+            trace, {"call": "program", "urn": "", "start": host.process_start(), "end": time.time()}
+        )

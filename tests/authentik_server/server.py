@@ -44,6 +44,10 @@ class Call:
     query_string: str
     status: int
     dropped: bool = False  # the write was committed but the connection was reset without a response
+    started: float = 0.0
+    """When the request arrived (wall clock, ``time.time()``), its body read."""
+    answered: float = 0.0
+    """When the answer was ready to send (after any injected latency)."""
 
     @property
     def is_write(self) -> bool:
@@ -185,13 +189,20 @@ class _Handler(BaseHTTPRequestHandler):
         path = unquote(split.path)
         query = parse_qs(split.query, keep_blank_values=True)
         body = self._read_body()
+        arrived = time.time()
+
+        def record(status: int, dropped: bool = False) -> None:
+            owner._record(Call(self.command, path, query, split.query, status, dropped, arrived, time.time()))
+
         delay = owner.faults.delay_for(self.command, path)
         if delay > 0:
             time.sleep(delay)
         fault = owner.faults.reply_instead(self.command, path, self.headers.get("Accept", ""))
         # Calls are recorded before the reply is sent: a client that has its answer sees its call counted.
         if fault is not None:
-            owner._record(Call(self.command, path, query, split.query, fault.status))
+            owner._record(
+                Call(self.command, path, query, split.query, fault.status, False, arrived, time.time())
+            )
             self._send_fault(fault)
             return
         headers: Message = self.headers
@@ -208,10 +219,14 @@ class _Handler(BaseHTTPRequestHandler):
         )
         response = owner._respond(request)
         if owner.faults.drop_after(self.command, path, response.status):
-            owner._record(Call(self.command, path, query, split.query, response.status, dropped=True))
+            owner._record(
+                Call(self.command, path, query, split.query, response.status, True, arrived, time.time())
+            )
             self._reset_connection()
             return
-        owner._record(Call(self.command, path, query, split.query, response.status))
+        owner._record(
+            Call(self.command, path, query, split.query, response.status, False, arrived, time.time())
+        )
         self._send(response, _set_cookies(request))
 
     def _send(self, response: Response, cookies: list[tuple[str, str]]) -> None:

@@ -20,7 +20,7 @@ from bench.authentik_kit import AuthentikKit, Registration, registration
 from bench.cli import main
 from bench.noop import STAND_INS
 from bench.profiles import MEASURED, PROFILES, measured_profile, route_of
-from bench.project import OPERATIONS, WIPED_UP
+from bench.project import CLI_PREVIEW, CLI_UP, OPERATIONS, WIPED_UP
 from bench.report import resources, state_differences
 from bench.tenants import tenants
 from dezky_infra.authentik.provider.base import AuthentikResourceProvider
@@ -103,6 +103,10 @@ def test_quickest_run_prints_the_table_and_writes_json_and_png(
             floor = samples[("floor", op)]
             assert (floor["reads"], floor["writes"]) == (0, 0)
     stack_and_resources = resources(1) + 1
+    for route in ("ours", "floor"):  # what a user types, then the Automation API's from nothing again
+        assert samples[(route, CLI_UP)]["changes"] == {"create": stack_and_resources}
+        assert samples[(route, CLI_PREVIEW)]["changes"] == {}
+    assert (samples[("ours", CLI_PREVIEW)]["reads"], samples[("ours", CLI_PREVIEW)]["writes"]) == (0, 0)
     assert samples[("ours", "fresh up")]["changes"] == {"create": stack_and_resources}
     assert samples[("floor", "fresh up")]["changes"] == {"create": stack_and_resources}
     assert samples[("ours", "destroy")]["changes"] == {"delete": stack_and_resources}
@@ -124,4 +128,16 @@ def test_quickest_run_prints_the_table_and_writes_json_and_png(
     assert (scripted["reads"], scripted["writes"]) == (5, 3)
     assert sum(scripted["calls"].values()) == 8
     assert results["imports"]["wall_import_s"] > 0
-    assert {t["name"] for t in results["targets"]} >= {"no-op preview makes zero authentik calls"}
+    assert {t["name"] for t in results["targets"]} >= {
+        "no-op preview makes zero authentik calls",
+        f"[flat] {CLI_UP} <= 1.3x the fair floor's at N=1",
+    }
+    (breakdown,) = results["breakdowns"]
+    assert breakdown["title"] in printed and "none of ours" in printed
+    spans = breakdown["spans"]
+    assert len([s for s in spans if s["kind"] == "program"]) == 2  # the preview's run and the update's
+    assert len([s for s in spans if s["label"] == "start and imports"]) == 2  # a provider host each
+    created = sorted(s["label"].split()[1] for s in spans if s["label"].startswith("Create "))
+    assert created == ["ApiToken", "Application", "Group", "OAuth2Provider", "Ready"], created
+    assert all(0 <= s["start"] <= s["end"] <= breakdown["cli_seconds"] for s in spans)
+    assert {s["label"] for s in spans if s["kind"] == "authentik"} >= {"POST /api/v3/providers/oauth2/"}

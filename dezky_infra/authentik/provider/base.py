@@ -53,6 +53,7 @@ if TYPE_CHECKING:  # the client (and httpx) load with the first connection: the 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 host.report_user_errors()  # in pulumi's provider host, an AuthentikError shows as its message alone
+host.trace_start()  # with DEZKY_TRACE set: when the host started and had loaded this (the bench's trace)
 
 T = TypeVar("T")
 PREVIEW_PATIENCE_SECONDS = 5.0
@@ -225,6 +226,7 @@ class AuthentikResourceProvider(ResourceProvider, Generic[SpecT]):
         spec = self.spec_type.model_validate({k: v for k, v in props.items() if k in fields})
         return spec  # type: ignore[return-value]
 
+    @host.traced("Check", lambda self, props: self.labelled(props))
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate inputs at preview; unknown values are left for apply time."""
         fields = self.spec_type.model_fields
@@ -283,6 +285,10 @@ class AuthentikResourceProvider(ResourceProvider, Generic[SpecT]):
             self._warn_unverified(spec, fields, self._unreachable)
         return []
 
+    def labelled(self, props: Mapping[str, Any]) -> str:
+        """``OAuth2Provider dezky-portal``: the resource as messages and the trace name it."""
+        return f"{self.kind} {props.get(self.label_field, '')}".strip()
+
     def _warn_unverified(self, spec: SpecT, fields: list[str], reason: str) -> None:
         host.warn(
             f"{self.kind} `{getattr(spec, self.label_field)}`: could not verify {', '.join(fields)} against "
@@ -298,6 +304,7 @@ class AuthentikResourceProvider(ResourceProvider, Generic[SpecT]):
                 filled[name] = default.model_dump(mode="json") if isinstance(default, BaseModel) else default
         return filled
 
+    @host.traced("Diff", lambda self, props: self.labelled(props))
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Exactly the inputs whose normalised value changed; replacement where authentik needs it."""
         olds = self.spec_type.upgrade(olds)
@@ -322,12 +329,14 @@ class AuthentikResourceProvider(ResourceProvider, Generic[SpecT]):
         )
 
     # -- lifecycle -------------------------------------------------------------------------------
+    @host.traced("Create", lambda self, props: self.labelled(props))
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Create (or adopt an existing object with the same natural key) and converge it."""
         spec = self.parse(props)
         object_id, outs = self.run(lambda client: self.create_object(client, spec))
         return CreateResult(object_id, {**spec.inputs(), **outs})
 
+    @host.traced("Read", lambda self, props: self.labelled(props))
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Read the live object for refresh/import; an empty id tells the engine it is gone."""
         props = self.spec_type.upgrade(props)
@@ -339,6 +348,7 @@ class AuthentikResourceProvider(ResourceProvider, Generic[SpecT]):
         inputs.update({name: props[name] for name in self.spec_type.create_only if name in props})
         return ReadResult(self.object_id(outs, id_), {**inputs, **outs}, inputs)
 
+    @host.traced("Update", lambda self, props: self.labelled(props))
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Converge the live object to the new inputs in place."""
         olds = self.spec_type.upgrade(olds)
@@ -346,6 +356,7 @@ class AuthentikResourceProvider(ResourceProvider, Generic[SpecT]):
         outs = self.run(lambda client: self.update_object(client, id_, olds, spec))
         return UpdateResult({**spec.inputs(), **outs})
 
+    @host.traced("Delete", lambda self, props: self.labelled(props))
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Delete the object; one that is already gone is fine."""
         props = self.spec_type.upgrade(props)

@@ -50,10 +50,16 @@ class AuthentikResource(Resource):
     """The resource's Pulumi type, as state and previews show it."""
 
     def __init_subclass__(
-        cls, *, name: str, provider: type[AuthentikResourceProvider[Any]], **kwargs: Any
+        cls,
+        *,
+        name: str | None = None,
+        provider: type[AuthentikResourceProvider[Any]] | None = None,
+        **kwargs: Any,
     ) -> None:
+        """``name`` and ``provider`` once per resource; a subclass of a resource keeps its parent's."""
+        name = name or cls.type_token.rsplit(":", 1)[-1]
         super().__init_subclass__(module="authentik", name=name, **kwargs)
-        cls.provider_type = provider
+        cls.provider_type = provider or cls.provider_type
         cls.type_token = f"pulumi-python:dynamic/authentik:{name}"
 
     def __init__(
