@@ -96,7 +96,17 @@ def one_line(text: str | None) -> str:
 
 
 def attribute_docstrings(cls: type) -> dict[str, str]:
-    """The docstrings under ``cls``'s annotated attributes (the string right after ``name: T``)."""
+    """The docstrings under the annotated attributes of ``cls`` and its bases (the string right after
+    ``name: T``): a field's or an output's description."""
+    found: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        if klass.__module__.startswith("dezky_infra."):
+            found.update(_own_docstrings(klass))
+    return found
+
+
+def _own_docstrings(cls: type) -> dict[str, str]:
+    """The attribute docstrings ``cls`` itself declares."""
     tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
     body = tree.body[0].body if isinstance(tree.body[0], ast.ClassDef) else []
     found: dict[str, str] = {}
@@ -130,11 +140,12 @@ def model_table(model: type[BaseModel], change: typing.Callable[[str], str] | No
         else "| name | type | default | description |"
     )
     lines = [head, "| --- " * head.count(" | ") + "| --- |"]
+    described = attribute_docstrings(model)
     for name, field in model.model_fields.items():
         cells = [f"`{name}`", type_name(field.annotation), default_of(field)]
         if change is not None:
             cells.append(change(name))
-        cells.append(one_line(field.description))
+        cells.append(one_line(described.get(name)))
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
@@ -249,10 +260,11 @@ def connection_table() -> list[str]:
         "| setting | stack config | environment | default | secret |",
         "| --- | --- | --- | --- | --- |",
     ]
+    described = attribute_docstrings(ConnectionSettings)
     for setting in SETTINGS:
         field = ConnectionSettings.model_fields[setting.field]
         lines.append(
-            f"| {one_line(field.description)} | `{CONFIG_NAMESPACE}:{setting.config_key}` | "
+            f"| {one_line(described.get(setting.field))} | `{CONFIG_NAMESPACE}:{setting.config_key}` | "
             f"`{setting.env_var}` | {default_of(field)} | {'yes' if setting.secret else 'no'} |"
         )
     return [*lines, ""]

@@ -36,7 +36,7 @@ SubMode = Literal["hashed_user_id", "user_id", "user_uuid", "user_username", "us
 class RedirectUri(BaseModel):
     """One allowed redirect URI: an exact URL (``strict``) or a regular expression (``regex``)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     url: str
     """The exact URL (``strict``: absolute, https except on a loopback host) or a regular expression."""

@@ -132,7 +132,6 @@ class StackConfig(BaseModel):
         extra="forbid",
         alias_generator=to_camel,
         populate_by_name=True,
-        use_attribute_docstrings=True,
     )
 
     domain: str = "dezky.local"

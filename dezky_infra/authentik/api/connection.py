@@ -55,7 +55,7 @@ CONFIG_KEYS: Final = {setting.field: setting.config_key for setting in SETTINGS}
 class ConnectionSettings(BaseModel):
     """Everything the authentik client needs to talk to one authentik instance."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     url: str
     """Base URL of authentik, optionally with a sub-path (``https://auth.dezky.local`` or ``http://h/ak``)."""
