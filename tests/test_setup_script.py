@@ -43,6 +43,7 @@ def checkout(tmp_path: Path) -> Path:
         "scripts/install-pulumi.sh",
         "requirements.txt",
         "requirements-dev.txt",
+        "requirements-contracts.txt",
         "Pulumi.dev.example.yaml",
     ):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
@@ -51,6 +52,12 @@ def checkout(tmp_path: Path) -> Path:
     executable(root / ".venv" / "bin" / "python", "exit 0")
     requirements = (root / "requirements.txt").read_bytes() + (root / "requirements-dev.txt").read_bytes()
     (root / ".venv" / ".requirements.sha256").write_text(hashlib.sha256(requirements).hexdigest() + "\n")
+    for line in (root / "requirements-contracts.txt").read_text().splitlines():  # installed already
+        if line.startswith("authentik-client=="):
+            release = line.split("==", 1)[1]
+            (root / ".venv" / "contracts" / f"authentik-client-{release}" / "authentik_client").mkdir(
+                parents=True
+            )
     executable(tmp_path / "cli" / "pulumi", f'[ "$1" = version ] && echo v{PINNED}')
     for helper in HELPERS:
         executable(tmp_path / "cli" / helper, "exit 0")

@@ -52,10 +52,11 @@ class GroupSpec(AdoptableSpec):
 
     @classmethod
     def upgrade(cls, props: Mapping[str, Any]) -> dict[str, Any]:
-        """State of dezky-infra 0.1, which had one ``parent`` (a pk or None), as ``parents``."""
+        """State of dezky-infra 0.1, which had one ``parent`` (a pk, or none: the engine keeps no null
+        property, so then there is no key at all), as ``parents``."""
         upgraded = dict(props)
-        if "parent" in upgraded and "parents" not in upgraded:
-            parent = upgraded.pop("parent")
+        if "parents" not in upgraded:
+            parent = upgraded.pop("parent", None)
             upgraded["parents"] = [parent] if parent else []
         return upgraded
 

@@ -59,6 +59,9 @@ def test_a_stack_made_by_the_previous_release_survives_preview_refresh_up_and_de
         project.stack.workspace.env_vars["PYTHONPATH"] = str(REPO)
         (project.work_dir / "__main__.py").write_text((REPO / "__main__.py").read_text())
         assert changes(project.preview(diff=True).change_summary) == {}
+        # the one change a refresh makes: the groups' `parent` (none) is read back as `parents: []`, the
+        # input's new name; authentik's objects are untouched, and a second refresh finds nothing
+        assert changes(project.refresh().summary.resource_changes) == {"update": 2}
         assert changes(project.refresh().summary.resource_changes) == {}
         assert changes(project.preview().change_summary) == {}
         assert changes(project.up().summary.resource_changes) == {}

@@ -161,8 +161,9 @@ def test_authentik_down_is_exit_2_in_one_line(project: EngineProject, env_file: 
         server.start()
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
-    assert result.stderr.startswith(
-        f"verify: authentik is unreachable: authentik did not answer GET {server.url}"
+    assert result.stderr.startswith(  # its first call asks authentik's release
+        f"verify: authentik is unreachable: authentik at {server.url} did not answer GET "
+        "/api/v3/admin/version/"
     )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pulumi.automation as auto
+
 from tests.engine.harness import changes
 from tests.faults.support import (
     assert_no_duplicates,
@@ -24,7 +26,7 @@ def test_two_hundred_groups_and_fifty_applications_under_a_five_percent_failure_
     server = engine_server(authentik_version)
     try:
         project = engine_project(tmp_path, server, tenants=TENANTS, deadline_seconds=60, program=PROGRAM)
-        project.set_object("loadApplications", APPLICATIONS)
+        project.stack.set_config("load:applications", auto.ConfigValue(str(APPLICATIONS)))
         server.faults.fail_rate(0.05, statuses=(500, 502, 503, 429), seed=6)
         up = project.up()
         failed = sum(1 for c in server.calls if c.status in (500, 502, 503, 429))

@@ -165,10 +165,10 @@ def test_ca_bundle_that_is_not_pem_names_the_key_and_the_file(
     with pytest.raises(AuthentikConfigError) as raised:
         create_group(ca_signed_server, "never", **{CA_KEY: str(garbage)})
     assert str(raised.value).startswith(
-        f"stack config `dezky:authentikCaBundle`: cannot load CA bundle '{garbage}' ("
+        f"stack config `dezky:authentikCaBundle`: CA bundle file '{garbage}' holds no PEM certificate ("
     )
     assert str(raised.value).endswith(
-        "give the path of a PEM file with the CA certificate(s) that sign authentik's certificate"
+        "give the PEM of the CA that signs authentik's certificate (e.g. mkcert's rootCA.pem)"
     )
 
 

@@ -1,5 +1,6 @@
 """Test-only Pulumi program: the real dev stack (its tenants from ``dezky:tenants``) plus
-``dezky:loadApplications`` more OAuth2 providers, each with its application.
+``load:applications`` more OAuth2 providers, each with its application (the key has a namespace of
+its own: ``dezky:`` holds only the program's keys).
 
 Driven by tests/faults/test_load.py through the real engine; never part of the product.
 """
@@ -17,7 +18,7 @@ stack.export_outputs()
 
 after_token = pulumi.ResourceOptions(depends_on=[stack.objects.token])
 slugs = []
-for i in range(config.require_int("loadApplications")):
+for i in range(pulumi.Config("load").require_int("applications")):
     slug = f"load-app-{i:03d}"
     provider = OAuth2Provider(
         f"{slug}-provider",
