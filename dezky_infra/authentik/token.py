@@ -63,6 +63,16 @@ def body(spec: ApiTokenSpec) -> dict[str, Any]:
     return {"intent": spec.intent, "expiring": spec.expiring, "description": spec.description}
 
 
+def creation_body(spec: ApiTokenSpec, owner: int) -> dict[str, Any]:
+    """The API body that creates the token for the user whose pk is ``owner``."""
+    return {"identifier": spec.identifier, "user": owner, **body(spec)}
+
+
+def key_body(spec: ApiTokenSpec) -> dict[str, Any]:
+    """The ``set_key/`` body: a created token has a key authentik chose, the declared one replaces it."""
+    return {"key": spec.key}
+
+
 def declared(live: Mapping[str, Any], key: str, user: str) -> dict[str, Any]:
     """The inputs that declare the token authentik holds (``body``'s inverse): its key as the caller
     may show it (the declared one, or ``KEY_CHANGED_OUT_OF_BAND``) and its user by name."""
@@ -101,7 +111,7 @@ class ApiTokenProvider(AuthentikObjectProvider[ApiTokenSpec]):
         client.add_secret(spec.key)
         owner = user_pk(client, spec.user)
         detail = self.detail(spec.identifier)
-        new_token = {"identifier": spec.identifier, "user": owner, **body(spec)}
+        new_token = creation_body(spec, owner)
         try:
             live = client.post(self.path, new_token)
         except AuthentikValidationError as exc:
@@ -114,7 +124,7 @@ class ApiTokenProvider(AuthentikObjectProvider[ApiTokenSpec]):
                 live = client.post(self.path, new_token)
             else:
                 live = client.patch(detail, body(spec))
-        client.post(f"{detail}set_key/", {"key": spec.key})
+        client.post(f"{detail}set_key/", key_body(spec))
         sessions.end(client)  # the configured token works now: the password session has done its job
         return spec.identifier, outputs(live)
 
@@ -136,7 +146,7 @@ class ApiTokenProvider(AuthentikObjectProvider[ApiTokenSpec]):
         client.add_secret(spec.key)
         live = client.patch(self.detail(id_), body(spec))
         if olds.get("key") != spec.key:
-            client.post(f"{self.detail(id_)}set_key/", {"key": spec.key})
+            client.post(f"{self.detail(id_)}set_key/", key_body(spec))
         return outputs(live)
 
 
