@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pulumi.dynamic import Config, ConfigureRequest
+from pulumi.runtime import settings as pulumi_settings
 
 from dezky_infra.authentik.api import sessions, versions
 from dezky_infra.authentik.api.client import AuthentikClient
@@ -79,6 +80,16 @@ def checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Checkout:
     made = monorepo_checkout(tmp_path / "dezky")
     monkeypatch.chdir(made.project)
     return made
+
+
+@pytest.fixture(autouse=True)
+def _no_pulumi_mocks_left() -> Iterator[None]:
+    """A test that installs pulumi's mocks leaves none behind: with a mock engine still configured,
+    ``pulumi.log`` in a later test goes to the mock's logger instead of stderr (as it would in a
+    provider without an engine), which made a warning test depend on the order the files ran in."""
+    yield
+    if pulumi_settings.SETTINGS.engine is not None or pulumi_settings.SETTINGS.monitor is not None:
+        pulumi_settings.reset_options()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

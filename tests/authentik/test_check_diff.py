@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 from pulumi.output import Unknown
+from pulumi.runtime.rpc import UNKNOWN
 
 from dezky_infra.authentik.application import ApplicationProvider
 from dezky_infra.authentik.group import GroupProvider
 from dezky_infra.authentik.oauth2_provider import OAuth2ProviderProvider
-from dezky_infra.authentik.provider.base import UNKNOWN
 from dezky_infra.authentik.token import ApiTokenProvider
 
 PORTAL: dict[str, Any] = {

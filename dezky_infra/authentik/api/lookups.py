@@ -17,6 +17,8 @@ from dezky_infra.authentik.api.errors import AuthentikFieldError
 if TYPE_CHECKING:  # the client (and httpx) load only when a connection is made, not to declare resources
     from dezky_infra.authentik.api.client import AuthentikClient
 
+FLOWS_PATH = "flows/instances/"
+KEYPAIRS_PATH = "crypto/certificatekeypairs/"
 SCOPE_MAPPINGS_PATH = "propertymappings/provider/scope/"
 
 # Flows, keypairs and scope mappings are reference data that a stack does not change, so one provider
@@ -70,38 +72,41 @@ def _suggest(existing: Iterable[str], label: str = "authentik has") -> str:
 
 def flow_pk(client: AuthentikClient, slug: str, field: str, designation: str | None = None) -> str:
     """The pk of the flow with this slug; the error names ``field`` and lists flows of that kind."""
-    found = _reference_list(client, "flows/instances/", {"slug": slug})
+    found = _reference_list(client, FLOWS_PATH, {"slug": slug})
     if found:
         return str(found[0]["pk"])
     kind = {"designation": designation} if designation else None
-    existing = [flow["slug"] for flow in _reference_list(client, "flows/instances/", kind)]
+    existing = [flow["slug"] for flow in _reference_list(client, FLOWS_PATH, kind)]
     label = f"authentik's {designation} flows" if designation else "authentik has"
     raise AuthentikLookupError(field, f"no flow with slug `{slug}`; {_suggest(existing, label)}")
 
 
-def flow_slug(client: AuthentikClient, pk: str) -> str:
-    """The slug of the flow with this pk (used only when a refresh sees a flow changed out of band)."""
-    for flow in _reference_list(client, "flows/instances/"):
-        if str(flow["pk"]) == pk:
-            return str(flow["slug"])
+def _name_by_pk(client: AuthentikClient, path: str, pk: str, name: str) -> str:
+    """The ``name`` field of the object at ``path`` with this pk, or the pk itself when none has it
+    (used only when a refresh finds a reference changed out of band)."""
+    for found in _reference_list(client, path):
+        if str(found["pk"]) == pk:
+            return str(found[name])
     return pk
+
+
+def flow_slug(client: AuthentikClient, pk: str) -> str:
+    """The slug of the flow with this pk (drift only)."""
+    return _name_by_pk(client, FLOWS_PATH, pk, "slug")
 
 
 def keypair_pk(client: AuthentikClient, name: str, field: str) -> str:
     """The pk of the certificate keypair with exactly this name."""
-    found = _reference_list(client, "crypto/certificatekeypairs/", {"name": name})
+    found = _reference_list(client, KEYPAIRS_PATH, {"name": name})
     if found:
         return str(found[0]["pk"])
-    existing = [pair["name"] for pair in _reference_list(client, "crypto/certificatekeypairs/")]
+    existing = [pair["name"] for pair in _reference_list(client, KEYPAIRS_PATH)]
     raise AuthentikLookupError(field, f"no certificate keypair named `{name}`; {_suggest(existing)}")
 
 
 def keypair_name(client: AuthentikClient, pk: str) -> str:
     """The name of the keypair with this pk (drift only)."""
-    for pair in _reference_list(client, "crypto/certificatekeypairs/"):
-        if str(pair["pk"]) == pk:
-            return str(pair["name"])
-    return pk
+    return _name_by_pk(client, KEYPAIRS_PATH, pk, "name")
 
 
 def scope_mapping_pks(client: AuthentikClient, scope_names: Iterable[str], field: str) -> dict[str, str]:

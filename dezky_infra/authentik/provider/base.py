@@ -32,6 +32,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 from pulumi.output import Unknown
+from pulumi.runtime.rpc import UNKNOWN
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from dezky_infra.authentik.api import sessions, versions
@@ -47,10 +48,6 @@ from dezky_infra.authentik.provider.adoption import ADOPT_EXISTING_KEY, Adoption
 
 if TYPE_CHECKING:  # the client (and httpx) load with the first connection: the program never needs them
     from dezky_infra.authentik.api.client import AuthentikClient
-
-# How the engine marks an input not known yet during preview: the wire sentinel string
-# (pulumi.runtime.rpc.UNKNOWN), which the dynamic provider host turns into ``pulumi.output.Unknown``.
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 host.report_user_errors()  # in pulumi's provider host, an AuthentikError shows as its message alone
 host.trace_start()  # with DEZKY_TRACE set: when the host started and had loaded this (the bench's trace)
@@ -108,7 +105,8 @@ SpecT = TypeVar("SpecT", bound=ResourceSpec)
 
 
 def is_unknown(value: Any) -> bool:
-    """True for a value the engine does not know yet (preview of a not-yet-created dependency)."""
+    """True for a value the engine does not know yet (preview of a not-yet-created dependency): pulumi's
+    wire sentinel string, or the ``Unknown`` the dynamic provider host turns it into."""
     if isinstance(value, Unknown) or (isinstance(value, str) and value == UNKNOWN):
         return True
     if isinstance(value, list):

@@ -5,17 +5,11 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_docker as docker
 
+from dezky_infra.contract import PLATFORM_API_PORT, PLATFORM_API_SERVICE
+
 from .container import ContainerSpec
 from .node_app import node_app_spec
 from .settings import DockerSettings
-
-SERVICE = "platform-api"
-PORT = 3001
-
-
-def internal_url() -> str:
-    """platform-api's URL for other containers on the stack network."""
-    return f"http://{SERVICE}:{PORT}"
 
 
 def platform_api_spec(
@@ -31,11 +25,11 @@ def platform_api_spec(
     `tenant_urls` are the tenants' authentik URLs by setting name (`AUTHENTIK_TENANT_<SLUG>_URL`,
     brands mode; none with groups): their hosts are Traefik's aliases on the stack network."""
     return node_app_spec(
-        service=SERVICE,
+        service=PLATFORM_API_SERVICE,
         app=settings.platform_api,
         settings=settings,
         node_modules=node_modules,
-        port=PORT,
+        port=PLATFORM_API_PORT,
         health_path="/health",
         env={"AUTHENTIK_URL": authentik_url, **tenant_urls},
         secret_env={"AUTHENTIK_API_TOKEN": api_token},

@@ -3,7 +3,8 @@
 import pulumi
 import pulumi_docker as docker
 
-from . import platform_api
+from dezky_infra.contract import PLATFORM_API_INTERNAL_URL
+
 from .container import ContainerSpec
 from .node_app import node_app_spec
 from .settings import DockerSettings
@@ -41,8 +42,8 @@ def portal_spec(
         env={
             "NUXT_OIDC_CLIENT_ID": client_id,
             "NUXT_OIDC_ISSUER": issuer,
-            "PLATFORM_API_INTERNAL_URL": platform_api.internal_url(),
-            "NUXT_API_BASE": platform_api.internal_url(),
+            "PLATFORM_API_INTERNAL_URL": PLATFORM_API_INTERNAL_URL,
+            "NUXT_API_BASE": PLATFORM_API_INTERNAL_URL,
         },
         secret_env={"NUXT_OIDC_CLIENT_SECRET": client_secret},
         labels=route(settings).labels(),
