@@ -3,6 +3,10 @@ both credentials refused reported as the connection's problem (not a field's) wi
 
 from __future__ import annotations
 
+import json
+import signal
+import subprocess
+import sys
 import threading
 from typing import Any
 
@@ -84,6 +88,43 @@ def test_the_session_ends_once_the_token_exists_and_the_rest_uses_the_token(
     groups.create(groups.check({}, {"name": "tenant-after-token"}).inputs)
     assert password_posts(tokenless) == before  # the token works now: no new login
     assert live_sessions(tokenless) == 0
+
+
+# A provider process that reads a group on an authentik without the token, then waits as pulumi's
+# dynamic provider host does (until the engine's SIGINT).
+HOST_LIKE = """
+import json, sys, threading
+from pulumi.dynamic import Config, ConfigureRequest
+from dezky_infra.authentik.group import GroupProvider
+provider = GroupProvider()
+provider.configure(ConfigureRequest(Config(json.loads(sys.argv[1]), "dezky")))
+provider.read("5f0c4c52-8f0e-4b6e-9a55-000000000000", {"name": "tenant-gone"})
+try:
+    print("read", flush=True)
+    threading.Event().wait()
+except KeyboardInterrupt:
+    pass
+"""
+
+
+def test_a_run_that_never_makes_the_token_ends_its_session_when_the_engine_stops_it(
+    tokenless: AuthentikServer,
+) -> None:
+    """A refresh or destroy of a wiped authentik logs in and never makes the token, so no ``ApiToken``
+    ends the session: the process does, when the engine stops it with SIGINT (as it does every plugin)."""
+    host = subprocess.Popen(
+        [sys.executable, "-c", HOST_LIKE, json.dumps(stack_config(tokenless))],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert host.stdout is not None and host.stdout.readline() == "read\n"
+        assert live_sessions(tokenless) == 1
+        host.send_signal(signal.SIGINT)
+        assert host.wait(timeout=5) == 0
+    finally:
+        host.kill()
+    assert (password_posts(tokenless), live_sessions(tokenless)) == (1, 0)
 
 
 def test_both_credentials_refused_is_one_message_about_the_connection(tokenless: AuthentikServer) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import httpx
 import pytest
 
@@ -114,6 +116,22 @@ def test_a_process_asks_authentik_once_and_warns_once(fresh_authentik: Authentik
     assert server.release == Release.parse(fresh_authentik.version.release)
     assert [c.path for c in fresh_authentik.calls] == ["/api/v3/admin/version/"]
     assert warnings == []  # both recorded releases are tested ones
+
+
+def test_resources_that_start_together_ask_once(fresh_authentik: AuthentikServer) -> None:
+    """The engine reads a stack's resources at once (a refresh): the first asks, the others wait for
+    its answer instead of asking too (seen as a second ``admin/version/`` on a busy machine)."""
+    fresh_authentik.faults.latency(0.0, {"GET /api/v3/admin/version/": 0.3})
+    settings = ConnectionSettings(url=fresh_authentik.url, token=ADMIN_TOKEN, retry_deadline_seconds=2)
+
+    def learn(_: int) -> versions.Server:
+        with AuthentikClient(settings) as client:
+            return versions.learn(client)
+
+    with ThreadPoolExecutor(max_workers=4) as engine:  # the provider host's four workers
+        learned = set(engine.map(learn, range(4)))
+    assert len(learned) == 1
+    assert [c.path for c in fresh_authentik.calls] == ["/api/v3/admin/version/"]
 
 
 def test_without_credentials_the_anonymous_current_brand_tells_the_dialect(

@@ -182,6 +182,18 @@ class TestDevStackLifecycle:
             server.start()
         assert changes(result.change_summary) == {}
 
+    def test_refresh_of_a_wiped_authentik_forgets_the_objects_and_leaves_no_session(
+        self, project: EngineProject, target: Target
+    ) -> None:
+        server = target.local("wipes authentik's database")
+        server.wipe(bootstrap_token=None)
+        server.reset_calls()
+        refreshed = project.refresh()
+        # the token is gone, so the refresh logs in with the bootstrap password; it never makes the
+        # token, so no ApiToken ends that session: the provider process does when the engine stops it
+        expect_calls(target, "refresh after wipe", logins_made=1, sessions_left=0)
+        assert changes(refreshed.summary.resource_changes) == {"delete": 7}
+
     def test_wiped_authentik_is_restored_by_up_with_refresh(
         self, project: EngineProject, target: Target, admin: AuthentikClient
     ) -> None:

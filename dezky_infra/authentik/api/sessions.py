@@ -11,16 +11,20 @@ of knocking again (authentik scores failed logins per user and IP).
 
 The session ends as soon as it is not needed any more: when ``ApiToken`` has set the configured key,
 every later call works with the token, and ``end`` logs the session out through the brand's
-invalidation flow. A run that never makes the token leaves its session to expire on authentik's
-schedule: a dynamic provider cannot know when its process ends (the engine kills it). That is a
-refresh or destroy of a wiped authentik, a stack whose token another stack took over, or a create
-refused by ``adoptExisting: false``; the sessions show the User-Agent ``dezky-infra``.
+invalidation flow. A run that never makes the token (a refresh or destroy of a wiped authentik, a
+stack whose token another stack took over, a create refused by ``adoptExisting: false``) ends it when
+its process ends: the engine stops a provider with SIGINT and gives it 5 seconds, and ``end_all``
+runs at exit. Only a process killed outright leaves its session to expire on authentik's schedule;
+the sessions show the User-Agent ``dezky-infra``.
 """
 
 from __future__ import annotations
 
+import atexit
+import functools
+import logging
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from dezky_infra.authentik.api.errors import AuthentikAuthError
 from dezky_infra.authentik.api.password_login import log_out, login_with_password
@@ -29,9 +33,15 @@ if TYPE_CHECKING:
     from dezky_infra.authentik.api.client import AuthentikClient
     from dezky_infra.authentik.api.connection import ConnectionSettings
 
+LOG = logging.getLogger(__name__)
+EXIT_TIMEOUT_SECONDS: Final = 2.0
+"""How long the logout at exit may take per call (the engine kills a provider 5 s after SIGINT)."""
+
 _lock = threading.Lock()
 _cookies: dict[str, dict[str, str]] = {}
 """The session cookies of this process's login, by API root."""
+_made_with: dict[str, ConnectionSettings] = {}
+"""The settings each session was made with, by API root (to end it at exit)."""
 _refused: dict[str, AuthentikAuthError] = {}
 """A login authentik refused, by API root: not tried again by this process."""
 logins: dict[str, int] = {}
@@ -149,7 +159,32 @@ def _log_in(client: AuthentikClient) -> None:
     login_with_password(client)
     root = client.settings.api_root
     _cookies[root] = dict(client.http.cookies.items())
+    _made_with[root] = client.settings
     logins[root] = logins.get(root, 0) + 1
+    _end_all_at_exit()
+
+
+@functools.cache
+def _end_all_at_exit() -> None:
+    atexit.register(end_all)
+
+
+def end_all() -> None:
+    """Log out every session this process still has (at exit: its run is over). Best effort and quick:
+    authentik may be gone by now, and the session would expire anyway."""
+    from dezky_infra.authentik.api.client import AuthentikClient  # noqa: PLC0415 (loaded already)
+
+    with _lock:
+        made_with = [_made_with[root] for root in _cookies]
+    for settings in made_with:
+        quick = settings.model_copy(
+            update={"timeout_seconds": EXIT_TIMEOUT_SECONDS, "retry_deadline_seconds": 0.0}
+        )
+        try:
+            with AuthentikClient(quick) as client:
+                end_for(client)
+        except Exception as exc:  # at exit nothing can act on it: logged, not raised
+            LOG.debug("the session at %s was left to expire: %s", settings.url, type(exc).__name__)
 
 
 def _use(client: AuthentikClient, cookies: dict[str, str]) -> None:

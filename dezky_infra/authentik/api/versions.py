@@ -166,6 +166,8 @@ def dialect_for(release: Release) -> Dialect:
 _lock = threading.Lock()
 _learned: dict[str, Server] = {}
 """The authentik at each API root, as this process learned it."""
+_asking: dict[str, threading.Lock] = {}
+"""One lock per API root, held while its release is asked: resources that start together ask once."""
 
 
 def learn(
@@ -180,28 +182,34 @@ def learn(
     """
     root = client.settings.api_root
     with _lock:
-        known = _learned.get(root)
-    if known is not None:
-        return known
+        asking = _asking.setdefault(root, threading.Lock())
+    with asking:
+        with _lock:
+            known = _learned.get(root)
+        if known is not None:
+            return known
+        server = _ask(client, anonymous)
+        with _lock:
+            _learned[root] = server
+    message = server.warning()
+    if message is not None and warn is not None:
+        warn(message)
+    return server
+
+
+def _ask(client: AuthentikClient, anonymous: bool) -> Server:
+    """The authentik behind ``client``, asked now (see ``learn``)."""
     try:
         text = str(client.get("admin/version/")["version_current"])
     except AuthentikAuthError:
         if not anonymous:
             raise
         client.use_session()  # no Authorization header: the anonymous view, not a refused token
-        server = _fingerprint(client)
-    else:
-        release = Release.parse(text)
-        if release is None:
-            raise AuthentikError(f"authentik at {client.settings.url} reports an unknown version {text!r}")
-        server = Server(release, dialect_for(release), f"authentik {release}")
-    with _lock:
-        first = root not in _learned
-        server = _learned.setdefault(root, server)
-    message = server.warning()
-    if first and message is not None and warn is not None:
-        warn(message)
-    return server
+        return _fingerprint(client)
+    release = Release.parse(text)
+    if release is None:
+        raise AuthentikError(f"authentik at {client.settings.url} reports an unknown version {text!r}")
+    return Server(release, dialect_for(release), f"authentik {release}")
 
 
 def _fingerprint(client: AuthentikClient) -> Server:
