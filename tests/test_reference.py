@@ -5,6 +5,7 @@ page covers every key of the program's stack config, each described."""
 from __future__ import annotations
 
 import inspect
+import re
 import runpy
 import shutil
 import typing
@@ -126,6 +127,19 @@ class ExampleMocks(pulumi.runtime.Mocks):
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[path.stem for path in EXAMPLES])
 def test_the_example_declares_what_its_providers_accept(example: Path) -> None:
+    check_example(example)
+
+
+def test_the_readme_example_declares_what_its_providers_accept(tmp_path: Path) -> None:
+    readme = (reference.DOCS.parent / "README.md").read_text()
+    (block,) = re.findall(r"^```python\n(.*?)^```$", readme, re.MULTILINE | re.DOTALL)
+    example = tmp_path / "readme_example.py"
+    example.write_text(block)
+    check_example(example)
+
+
+def check_example(example: Path) -> None:
+    """Run ``example`` under mocks; every resource it declares passes its provider's check."""
     mocks = ExampleMocks()
     pulumi.runtime.set_mocks(mocks, project="example", stack="dev", preview=False)
     pulumi.runtime.set_all_config({"example:ciToken": "a-ci-token-value"}, secret_keys=["example:ciToken"])
