@@ -71,6 +71,12 @@ def test_the_checks_see_links_and_headings() -> None:
     assert anchor("`.env` from the stack outputs") == "env-from-the-stack-outputs"
 
 
+def test_the_readme_links_every_docs_page() -> None:
+    linked = {(REPO / target.partition("#")[0]).resolve() for target in links(REPO / "README.md")}
+    pages = {page.resolve() for page in (REPO / "docs").glob("*.md")} | {REPO / "docs/resources/README.md"}
+    assert sorted(str(page.relative_to(REPO)) for page in pages - linked) == []
+
+
 def test_every_doc_the_code_names_exists() -> None:
     named = set()
     for folder in ("dezky_infra", "scripts", "tests", "policy", "bench"):
