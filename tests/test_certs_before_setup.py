@@ -1,5 +1,5 @@
 """scripts/certs.sh on a fresh clone, before scripts/setup.sh made the developer's Pulumi.dev.yaml:
-the README runs it before the first `up`, so it reads the committed template instead."""
+docs/setup.md runs it before the first `up`, so it reads the committed template instead."""
 
 from __future__ import annotations
 

@@ -1,10 +1,10 @@
-"""The README's stack-move and recovery command blocks, run verbatim in a fresh shell.
+"""The documented stack-move and recovery command blocks, run verbatim in a fresh shell.
 
-Each block is found by its first line (a ``#`` comment) in README.md, else in NOTES-firstrun.md (where
-they wait to be merged into the README). The shell starts as a new terminal would: no pulumi on PATH,
-an empty PULUMI_HOME, no backend or passphrase variables, no terminal on stdin; the block sets itself
-up. The stack is the dev stack of a clone with the docker layer off, against the local
-authentik-compatible server behind a proxy that can hold answers (so a kill lands mid-create).
+Each block is found by its first line (a ``#`` comment) in README.md or a page of docs/ (today
+docs/team.md and docs/recovery.md), wherever it moves. The shell starts as a new terminal would: no
+pulumi on PATH, an empty PULUMI_HOME, no backend or passphrase variables, no terminal on stdin; the
+block sets itself up. The stack is the dev stack of a clone with the docker layer off, against the
+local authentik-compatible server behind a proxy that can hold answers (so a kill lands mid-create).
 """
 
 from __future__ import annotations
@@ -33,15 +33,25 @@ TENANTS = tuple(f"t{i:02d}" for i in range(12))
 GROUPS_ROUTE = "/api/v3/core/groups/"
 
 
+DOCUMENTS = (REPO / "README.md", *sorted((REPO / "docs").glob("*.md")))
+"""Where the documented blocks may stand."""
+
+
 def block(first_line: str) -> str:
-    """The ``sh`` block that starts with ``first_line``, from README.md or else NOTES-firstrun.md."""
-    for document in (REPO / "README.md", REPO / "NOTES-firstrun.md"):
-        if not document.exists():
-            continue
-        for found in re.finditer(r"^```sh\n(.*?)^```$", document.read_text(), re.MULTILINE | re.DOTALL):
-            if found[1].startswith(first_line + "\n"):
-                return found[1]
-    raise AssertionError(f"no sh block starts with {first_line!r} in README.md or NOTES-firstrun.md")
+    """The one ``sh`` block that starts with ``first_line``, in README.md or docs/*.md."""
+    found = [
+        match[1]
+        for document in DOCUMENTS
+        for match in re.finditer(r"^```sh\n(.*?)^```$", document.read_text(), re.MULTILINE | re.DOTALL)
+        if match[1].startswith(first_line + "\n")
+    ]
+    assert len(found) == 1, f"{len(found)} sh blocks start with {first_line!r} in README.md and docs/*.md"
+    return found[0]
+
+
+def test_each_block_is_documented_once() -> None:
+    assert block(MOVE).splitlines()[-1] == "rm dev.checkpoint.json"
+    assert block(RECOVER).splitlines()[-1].startswith("pulumi up ")
 
 
 @dataclass
@@ -142,7 +152,7 @@ def test_the_recovery_block_recovers_a_killed_up(dev_stack: DevStack) -> None:
     wait_for(lambda: committed() >= 3, 120, "three committed group creates")
     kill_engine(engine)
     dev_stack.proxy.slow_answers(f"POST {GROUPS_ROUTE}", 0.0)
-    # the README's step for "failed to load checkpoint: EOF", when the kill left an empty sidecar
+    # docs/recovery.md's step for "failed to load checkpoint: EOF", when the kill left an empty sidecar
     subprocess.run(
         ["find", ".pulumi-local/state", "-name", "*.json.attrs", "-empty", "-delete"],
         cwd=dev_stack.project,

@@ -1,10 +1,13 @@
 """The reference pages are generated from the declarations and committed: they must be current, and
-every example they show must declare resources whose providers accept its inputs."""
+every example they show must declare resources whose providers accept its inputs. The configuration
+page covers every key of the program's stack config, each described."""
 
 from __future__ import annotations
 
 import inspect
+import re
 import runpy
+import shutil
 import typing
 from pathlib import Path
 from typing import Any
@@ -12,9 +15,13 @@ from typing import Any
 import pulumi
 import pytest
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
+from pydantic import BaseModel
+from pydantic.alias_generators import to_snake
 
 from dezky_infra import reference
 from dezky_infra.authentik.provider.declaration import AuthentikResource
+from dezky_infra.program import config
+from dezky_infra.program.docker import settings
 from tests.docker.harness import unwrap
 
 EXAMPLES = sorted((reference.DOCS / "resources" / "examples").glob("*.py"))
@@ -23,6 +30,55 @@ BY_TYPE = {resource.type_token: resource for resource in reference.RESOURCES}
 
 def test_the_committed_pages_are_what_the_declarations_give(capsys: pytest.CaptureFixture[str]) -> None:
     assert reference.main(["--check"]) == 0, capsys.readouterr().out
+
+
+def test_a_stale_configuration_page_fails_the_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    docs = tmp_path / "docs"
+    shutil.copytree(reference.DOCS, docs)
+    monkeypatch.setattr(reference, "DOCS", docs)
+    assert reference.main(["--check"]) == 0, capsys.readouterr().out
+    page = docs / "configuration.md"
+    page.write_text(page.read_text().replace("`dezky:namePrefix`", "`dezky:namePrefx`"))
+    assert reference.main(["--check"]) == 1
+    assert capsys.readouterr().out == (
+        "stale: docs/configuration.md (run `python -m dezky_infra.reference`)\n"
+    )
+    page.unlink()
+    assert reference.main(["--check"]) == 1
+    assert "stale: docs/configuration.md" in capsys.readouterr().out
+
+
+def config_models(model: type[BaseModel], skip: frozenset[str] = frozenset()) -> list[type[BaseModel]]:
+    """``model`` and every model its fields hold, as the configuration page walks them."""
+    walk = reference.ConfigSections(skip=skip)
+    found = [model]
+    for name, field in model.model_fields.items():
+        held = None if name in skip else walk.held(name, field.annotation)
+        if held is not None:
+            found += config_models(held[0], skip)
+    return found
+
+
+def test_every_stack_config_key_is_on_the_configuration_page_with_a_description() -> None:
+    page = reference.pages()[reference.DOCS / "configuration.md"]
+    models = config_models(config.StackConfig) + config_models(
+        settings.DockerSettings, frozenset(settings.DERIVED)
+    )
+    for model in models:
+        described = reference.attribute_docstrings(model)
+        missing = [
+            name for name in model.model_fields if name not in settings.DERIVED and not described.get(name)
+        ]
+        assert missing == [], (model.__name__, missing)
+    secrets = reference.attribute_docstrings(config.StackSecrets)
+    assert [key for key in config.SECRET_KEYS if not secrets.get(to_snake(key))] == []
+    for key in sorted(config.known_keys()):
+        assert f"`dezky:{key}`" in page, key
+    for field in settings.DockerSettings.model_fields.keys() - settings.DERIVED.keys():
+        assert f"`dezky:docker.{field}`" in page, field
+    assert "tenant_hosts" not in page
 
 
 def test_every_resource_has_a_page_with_an_example() -> None:
@@ -71,6 +127,19 @@ class ExampleMocks(pulumi.runtime.Mocks):
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[path.stem for path in EXAMPLES])
 def test_the_example_declares_what_its_providers_accept(example: Path) -> None:
+    check_example(example)
+
+
+def test_the_readme_example_declares_what_its_providers_accept(tmp_path: Path) -> None:
+    readme = (reference.DOCS.parent / "README.md").read_text()
+    (block,) = re.findall(r"^```python\n(.*?)^```$", readme, re.MULTILINE | re.DOTALL)
+    example = tmp_path / "readme_example.py"
+    example.write_text(block)
+    check_example(example)
+
+
+def check_example(example: Path) -> None:
+    """Run ``example`` under mocks; every resource it declares passes its provider's check."""
     mocks = ExampleMocks()
     pulumi.runtime.set_mocks(mocks, project="example", stack="dev", preview=False)
     pulumi.runtime.set_all_config({"example:ciToken": "a-ci-token-value"}, secret_keys=["example:ciToken"])

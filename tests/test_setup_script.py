@@ -1,6 +1,6 @@
 """``. scripts/setup.sh`` in the user's own shell: PATH set up, nothing else of that shell changed.
 
-The README says to source it. It used to run ``set -euo pipefail`` in the sourcing shell, so the next
+docs/setup.md says to source it. It used to run ``set -euo pipefail`` in the sourcing shell, so the next
 failing command closed an interactive shell. Here it runs in a copy of the scripts with a fake venv
 (the requirements stamp already matching, so no pip) and a fake pulumi of the pinned version on PATH
 (so scripts/install-pulumi.sh takes it as it is and builds nothing); a fake ``go`` that fails makes the

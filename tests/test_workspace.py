@@ -11,6 +11,7 @@ import pytest
 
 from dezky_infra.cli import workspace
 from dezky_infra.cli.workspace import PASSPHRASE_FILE, STATE_DIR, WorkspaceError, resolve
+from tests.engine.harness import REPO
 
 
 @pytest.fixture
@@ -48,6 +49,9 @@ def test_nothing_chosen_gives_the_local_backend_and_a_passphrase_file(project: P
     assert str(state) in resolved.notes[0] and str(passphrase) in resolved.notes[1]
     assert "generated now" in resolved.notes[1]
     assert all("\n" not in note and passphrase.read_text() not in note for note in resolved.notes)
+    # the local backend's note says where to read on about sharing the stack
+    assert "docs/team.md moves it to a shared one" in resolved.notes[0]
+    assert (REPO / "docs" / "team.md").is_file()
 
 
 def test_a_second_resolve_keeps_the_passphrase(project: Path, tmp_path: Path) -> None:
@@ -200,7 +204,7 @@ def test_a_committed_stack_file_gets_no_passphrase_of_this_machine(project: Path
     assert message.startswith("Pulumi.staging.yaml is committed, so the stack is shared")
     assert PASSPHRASE_FILE in message and "PULUMI_CONFIG_PASSPHRASE_FILE" in message
     assert not (project / PASSPHRASE_FILE).exists()
-    # the team's passphrase, put where the README says, is used
+    # the team's passphrase, put where docs/team.md says, is used
     (project / PASSPHRASE_FILE).write_text("the team's passphrase")
     (project / PASSPHRASE_FILE).chmod(0o600)
     assert resolve(project, "staging", nothing_chosen(tmp_path)).env["PULUMI_CONFIG_PASSPHRASE_FILE"] == str(

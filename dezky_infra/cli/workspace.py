@@ -95,7 +95,7 @@ def resolve(
         backend_url = env["PULUMI_BACKEND_URL"] = state.as_uri()
         notes.append(
             f"pulumi state: local file backend {state} (no `pulumi login`, no PULUMI_BACKEND_URL; "
-            "README 'Working as a team' moves it to a shared one)"
+            "docs/team.md moves it to a shared one)"
         )
     passphrase = project_dir / PASSPHRASE_FILE
     if _needs_passphrase_file(project_dir, stack, backend_url, environ) and (create or passphrase.exists()):

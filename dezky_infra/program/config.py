@@ -60,9 +60,14 @@ class Tenant(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     slug: str
-    """Short id (``acme``): the group is named ``tenant-<slug>``."""
+    """Short id (``acme``): the group is named ``tenant-<slug>``, and with ``tenancy: brands`` the brand's
+    host is ``<slug>.auth.<domain>``."""
     display_name: str = ""
+    """The tenant's name for people: the group's ``dezky.display_name`` attribute and the brand's title
+    (the slug when empty)."""
     attributes: dict[str, Any] = Field(default_factory=dict)
+    """More attributes of the tenant's group, beside the ``dezky`` attribute the stack sets (tenant and
+    display name)."""
 
     @field_validator("slug")
     @classmethod
@@ -81,13 +86,16 @@ class Tenant(BaseModel):
 
 
 class OidcDefaults(BaseModel):
-    """What both OIDC clients (portal, ocis) use: flows by slug, key by name, scopes by name."""
+    """What every OIDC client (``dezky:oidcClients``) uses: flows by slug, key by name, scopes by name."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     authorization_flow: str = Field(default=DEFAULT_AUTHORIZATION_FLOW, min_length=1)
+    """Slug of the flow that authorizes a login (the consent step)."""
     invalidation_flow: str = Field(default=DEFAULT_INVALIDATION_FLOW, min_length=1)
+    """Slug of the flow that ends a session (logout)."""
     signing_key: str = Field(default=DEFAULT_SIGNING_KEY, min_length=1)
+    """Name of the certificate keypair that signs the id_tokens (RS256)."""
     scopes: tuple[str, ...] = DEFAULT_SCOPES
     """The scopes every OIDC client may ask for; ``openid`` must be one (OIDC needs it for an id_token)."""
 
@@ -143,8 +151,9 @@ class StackConfig(BaseModel):
     authentik_url: str
     """URL the dynamic providers call (from this machine)."""
     authentik_public_url: str = ""
-    """URL browsers and the services use; the OIDC issuers are built from it. Default https://auth.<domain>."""
+    """URL browsers and the services use; the OIDC issuers are built from it. Empty: ``https://auth.<domain>``."""
     tenants: tuple[Tenant, ...] = (Tenant(slug="demo", display_name="Demo tenant"),)
+    """The Dezky tenants: an authentik group ``tenant-<slug>`` each (and a brand with ``tenancy: brands``)."""
     tenancy: Literal["groups", "brands"] = "groups"
     """How tenants are modelled (the setup guide's options): ``groups`` (A, the dev default: a group per
     tenant) or ``brands`` (B: also an authentik brand per tenant on ``{slug}.auth.<domain>``)."""
@@ -155,17 +164,21 @@ class StackConfig(BaseModel):
     oidc_clients: dict[Annotated[str, AfterValidator(check_slug)], OidcClientConfig] = Field(
         default_factory=dict
     )
-    """The OIDC clients by application slug: the dev defaults with ``dezky:oidcClients`` over them
-    (``dezky_infra.program.oidc_clients``), derived fields filled in."""
+    """The OIDC clients by application slug. The defaults stay unless ``ocisEnabled`` is false (then
+    ``ocis`` goes); an entry with a default's slug changes only the keys it gives, an entry with a new
+    slug adds a client (``name`` and ``redirect_uris`` required)."""
     adopt_existing: bool = True
     """A create may take over an object authentik already holds under the same natural key (warning
-    that it did); false makes that an error, except for the names in ``adopt``."""
+    that it did); false makes that an error naming the object, except for the names in ``adopt``."""
     adopt: dict[str, bool] = Field(default_factory=dict)
-    """Names (as authentik sees them: provider names, slugs, group names, token identifiers) to take
-    over even when ``adopt_existing`` is false: the explicit form of an import."""
+    """``{<name>: true}`` for each object to take over even when ``adoptExisting`` is false, by its name
+    as authentik sees it (provider name, slug, group name, token identifier, brand domain, with the
+    ``namePrefix``): the explicit form of an import."""
     oidc: OidcDefaults = OidcDefaults()
+    """The flows, signing key and scopes of every OIDC client."""
     docker: dict[str, Any] = Field(default_factory=dict)
-    """Settings of the docker layer, validated by ``program.docker`` (images, ports, sources, ...)."""
+    """The docker layer's settings (images, app modes, ports, TLS files): the ``dezky:docker.*`` keys,
+    snake_case, validated by ``program.docker.settings``."""
 
     @field_validator("domain")
     @classmethod
@@ -305,18 +318,32 @@ def _given(data: dict[str, Any], field: str) -> Any:
 
 
 class StackSecrets:
-    """Secret config values as Pulumi secret Outputs (``None`` when not set)."""
+    """Secret config values as Pulumi secret Outputs (``None`` when not set).
+
+    The program needs ``dezky:authentikUrl`` (a ``StackConfig`` field) and ``dezky:authentikToken`` in
+    the stack config (their environment variables serve programs that use the library on its own), and
+    ``dezky:authentikBootstrapPassword`` with the docker layer on, which gives it to authentik as
+    akadmin's first password."""
+
+    authentik_token: pulumi.Output[str]
+    bootstrap_password: pulumi.Output[str] | None
+    postgres_password: pulumi.Output[str] | None
+    """The password of authentik's database user (docker layer); when not set, the stack generates one
+    and keeps it in its state, encrypted."""
+    authentik_secret_key: pulumi.Output[str] | None
+    """authentik's ``AUTHENTIK_SECRET_KEY`` (docker layer: it signs sessions and tokens); when not set, the
+    stack generates one and keeps it in its state, encrypted."""
 
     def __init__(self, config: pulumi.Config) -> None:
-        self.authentik_token: pulumi.Output[str] = config.require_secret(CONFIG_KEYS["token"])
-        password_key = CONFIG_KEYS["bootstrap_password"]
-        self.bootstrap_password: pulumi.Output[str] | None = config.get_secret(password_key)
-        self.postgres_password: pulumi.Output[str] | None = config.get_secret("postgresPassword")
-        self.authentik_secret_key: pulumi.Output[str] | None = config.get_secret("authentikSecretKey")
+        self.authentik_token = config.require_secret(CONFIG_KEYS["token"])
+        self.bootstrap_password = config.get_secret(CONFIG_KEYS["bootstrap_password"])
+        self.postgres_password = config.get_secret("postgresPassword")
+        self.authentik_secret_key = config.get_secret("authentikSecretKey")
 
 
 SECRET_KEYS: Final = ("postgresPassword", "authentikSecretKey")
-"""Secret stack config keys the program reads besides the connection's (``StackSecrets``)."""
+"""Secret stack config keys the program reads besides the connection's: each the camel case of a
+``StackSecrets`` attribute."""
 
 
 def key_of(field: str) -> str:

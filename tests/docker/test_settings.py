@@ -10,7 +10,13 @@ import pytest
 from pydantic import ValidationError
 
 from dezky_infra.program.config import ConfigError
-from dezky_infra.program.docker.settings import AppMode, DockerSettings, load_docker_settings
+from dezky_infra.program.docker.settings import (
+    DERIVED,
+    FROM_STACK,
+    AppMode,
+    DockerSettings,
+    load_docker_settings,
+)
 from tests.conftest import Checkout
 
 API_IMAGE = "ghcr.io/dezky/platform-api:1.2.3"
@@ -287,3 +293,21 @@ def test_load_routes_the_tenant_hosts_and_refuses_them_as_a_docker_key() -> None
     )
     with pytest.raises(ConfigError, match=r"`dezky:docker.tenant_hosts` is not a setting: .*`dezky:tenants`"):
         load_docker_settings({"tenant_hosts": hosts}, domain="dezky.local", ocis=True)
+
+
+def test_the_keys_whose_default_is_another_stack_key_get_its_value() -> None:
+    # the configuration page shows these defaults as the other key (FROM_STACK): they must be so
+    settings = load_docker_settings({}, domain="other.example", ocis=False)
+    given = {"domain": "other.example", "services.ocis": False}
+    assert FROM_STACK.keys() == given.keys()
+    for key, value in given.items():
+        found: object = settings
+        for part in key.split("."):
+            found = getattr(found, part)
+        assert found == value, key
+
+
+def test_every_derived_field_is_refused_as_a_docker_key() -> None:
+    for key in DERIVED:
+        with pytest.raises(ConfigError, match=rf"^stack config `dezky:docker\.{key}` is not a setting: "):
+            load_docker_settings({key: ()}, domain="dezky.local", ocis=True)

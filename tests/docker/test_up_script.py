@@ -1,6 +1,6 @@
 """scripts/up.sh after `pulumi up`: verify, then say which app containers are ready and which still start.
 
-`pulumi up` waits for postgres, authentik and Traefik, not for the apps (NOTES-docker.md): their first
+`pulumi up` waits for postgres, authentik and Traefik, not for the apps (docs/docker.md): their first
 start runs `npm install`. up.sh reads their health from Docker and says what still starts and how to
 watch it. Everything up.sh calls is faked on PATH: `pulumi`, `python` (the dezky_infra commands) and
 `docker` record their arguments; `docker` answers from files the test writes. setup.sh and

@@ -9,7 +9,7 @@ What pulumi 3.260 leaves behind with the file (DIY) backend, found by this test:
 - sometimes (a kill during the checkpoint write) an empty ``<stack>.json.attrs`` beside the checkpoint:
   every command then fails with "failed to load checkpoint: EOF" until it is removed.
 
-The documented recovery (README) is exactly what this test runs:
+The documented recovery (docs/recovery.md) is exactly what this test runs:
 
     pulumi cancel --yes                                  # drop the dead run's lock
     pulumi refresh --yes --clear-pending-creates         # drop the pending creates from the state
@@ -80,7 +80,7 @@ def test_up_killed_half_way_recovers_without_duplicates_or_orphans(tmp_path: Pat
         assert "Update complete" not in output and "Resources:" not in output
         proxy.slow_answers(f"POST {GROUPS_ROUTE}", 0.0)
         # a kill during the checkpoint write can leave its metadata sidecar empty, and every command
-        # then fails with "failed to load checkpoint: EOF" (seen once in CI); README: remove it
+        # then fails with "failed to load checkpoint: EOF" (seen once in CI); docs/recovery.md: remove it
         for sidecar in project.backend.rglob("*.json.attrs"):
             if sidecar.stat().st_size == 0:
                 sidecar.unlink()

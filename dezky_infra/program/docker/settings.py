@@ -1,6 +1,6 @@
 """Configuration of the docker layer, with defaults that bring up a working dev stack.
 
-Every model is frozen and rejects unknown keys, so a typo in the Pulumi config fails the
+Every model is frozen and rejects unknown keys, so a typo in the stack config fails the
 preview instead of being silently ignored. Image references are validated to be pinned:
 a moving tag makes two developers (or two `pulumi up` runs) get different software. Host
 folders the stack runs from are checked to exist, so a wrong path fails the preview instead of
@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from ipaddress import IPv4Address
 from pathlib import Path
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Final
 
 from pydantic import (
     AfterValidator,
@@ -127,14 +127,18 @@ class ImageSettings(_Model):
     """
 
     postgres: PinnedImage = "postgres:16-alpine"
+    """The database authentik keeps its state in."""
     authentik: PinnedImage = "ghcr.io/goauthentik/server:2026.2.2"
-    """The dev default is the 2026.2 the teams run (NOTES-docker.md); 2025.10.4 still runs too."""
+    """authentik's server and worker (one image for both). The dev default is the 2026.2 the teams run
+    (docs/docker.md says why); 2025.10.4 still runs too."""
     authentik_release: AuthentikRelease = Field(default=None, validate_default=True)
     """The release `authentik` was built from: read from its tag, so set it only for an image pinned
     by digest alone (or to state it: it must then agree with the tag). Always set once validated."""
     # v3.6.1+ negotiates the Docker API version; older Traefik fails against Docker Engine 29.
     traefik: PinnedImage = "traefik:v3.6.2"
+    """The reverse proxy in front of the services; it serves the TLS certificate (``tls``)."""
     ocis: PinnedImage = "owncloud/ocis:7.1.3"
+    """ownCloud Infinite Scale, the files service (when ``services.ocis``)."""
     node: PinnedImage = "node:22-alpine"
     """Runtime for the Node apps in `dev` mode, where their source comes from a bind mount."""
 
@@ -204,6 +208,7 @@ class NodeAppSettings(_Model):
     """Where the Dezky monorepo keeps the app's source, relative to its root."""
 
     mode: AppMode = AppMode.DEV
+    """``dev``: the app's source folder, bind-mounted, with live reload; ``image``: its released ``image``."""
     image: PinnedImage | None = None
     """The released image `image` mode runs; required there, unused in `dev` mode."""
     source_dir: HostPath | None = None
@@ -247,20 +252,21 @@ class OptionalServices(_Model):
     """Services that a developer may leave out of the stack."""
 
     ocis: bool = True
+    """Run ownCloud Infinite Scale (``files.<domain>``)."""
 
 
 class HostPorts(_Model):
-    """Where Traefik listens on the host: change the ports when 80/443 are taken.
-
-    `bind_address` is the host address the ports are published on. It defaults to the loopback
-    address, so the dev stack (with its well-known dev secrets) is reachable from this machine
-    only; Docker's own default, every interface (0.0.0.0), would open it to the whole network.
-    Set it to a LAN address, or to 0.0.0.0 deliberately, to reach the stack from other devices.
-    """
+    """Where Traefik listens on the host: change the ports when 80/443 are taken."""
 
     http: int = Field(default=80, ge=1, le=65535)
+    """The host port of plain HTTP, which redirects to HTTPS on ``https``."""
     https: int = Field(default=443, ge=1, le=65535)
+    """The host port of HTTPS, where browsers reach every service."""
     bind_address: IPvAnyAddress = IPv4Address("127.0.0.1")
+    """The host address the ports are published on. The loopback default keeps the dev stack (with its
+    well-known dev secrets) on this machine; Docker's own default, every interface (``0.0.0.0``), would
+    open it to the whole network (the policy pack reports it). Set a LAN address, or ``0.0.0.0``
+    deliberately, to reach the stack from other devices."""
 
 
 class TlsSettings(_Model):
@@ -271,7 +277,10 @@ class TlsSettings(_Model):
     """
 
     cert_file: HostPath = Path("certs/dezky.local.pem")
+    """The certificate (PEM) Traefik serves, for ``*.<domain>`` and ``*.auth.<domain>``
+    (``scripts/certs.sh`` makes it)."""
     key_file: HostPath = Path("certs/dezky.local-key.pem")
+    """The certificate's private key (PEM)."""
     ca_file: HostPath | None = None
     """mkcert's rootCA.pem (`mkcert -CAROOT`), trusted inside the app containers when set."""
 
@@ -280,7 +289,9 @@ class PostgresSettings(_Model):
     """The database authentik keeps its state in."""
 
     user: str = "authentik"
+    """The database user authentik connects as."""
     database: str = "authentik"
+    """The database authentik uses."""
 
 
 class DockerSettings(_Model):
@@ -291,27 +302,37 @@ class DockerSettings(_Model):
     """
 
     domain: DnsName = "dezky.local"
+    """The domain Traefik routes (``auth.``, ``app.``, ``files.<domain>``)."""
     name_prefix: Annotated[str, AfterValidator(_name_prefix)] = "dezky"
     """Prefix of Docker object names: `dezky-<service>` containers, `dezky_<volume>` volumes."""
     images: ImageSettings = Field(default_factory=ImageSettings)
+    """The pinned image of each third-party container."""
     platform_api: PlatformApiSettings = Field(default_factory=PlatformApiSettings)
+    """How platform-api (NestJS) runs."""
     portal: PortalSettings = Field(default_factory=PortalSettings)
+    """How the portal (Nuxt) runs."""
     services: OptionalServices = Field(default_factory=OptionalServices)
+    """The services that may be left out."""
     ports: HostPorts = Field(default_factory=HostPorts)
+    """Where Traefik listens on the host."""
     tls: TlsSettings = Field(default_factory=TlsSettings)
+    """The TLS files Traefik serves and the app containers trust."""
     postgres: PostgresSettings = Field(default_factory=PostgresSettings)
+    """authentik's database."""
     authentik_bootstrap_email: str = "admin@dezky.local"
+    """akadmin's e-mail address, applied by authentik on its first start (``AUTHENTIK_BOOTSTRAP_EMAIL``)."""
     tenant_hosts: tuple[DnsName, ...] = ()
     """More host names routed to authentik: the tenants' brand hosts (``dezky:tenancy: brands``). Set by
     ``load_docker_settings`` from the stack's tenants, not a ``dezky:docker`` key."""
     docker_socket: str = "/var/run/docker.sock"
-    """The daemon's socket path as the daemon sees it (not resolved on the client side)."""
+    """The Docker socket Traefik reads the containers' routing labels from: a path on the Docker host, as
+    the daemon sees it (not resolved on this machine)."""
+    # Declared after the apps: its check needs to know which of them run from it.
     monorepo_root: HostPath = Path("../..")
     """The Dezky monorepo checkout, where the apps' sources live (`services/platform-api`, ...).
 
     This project is the monorepo's `infrastructure/pulumi` folder and Pulumi runs the program
-    there, so the default `../..` is the monorepo's root. Declared after the apps: its check
-    needs to know which of them run from it.
+    there, so the default `../..` is the monorepo's root.
     """
 
     @field_validator("monorepo_root")
@@ -349,6 +370,16 @@ class DockerSettings(_Model):
         return app.source_dir or self.monorepo_root / app.monorepo_path
 
 
+DERIVED: Final = {
+    "tenant_hosts": "the tenants' hosts follow from `dezky:tenants` with `dezky:tenancy: brands`",
+}
+"""``DockerSettings`` fields that follow from other stack config keys, each with why: not ``dezky:docker``
+keys, and refused as such."""
+FROM_STACK: Final = {"domain": "domain", "services.ocis": "ocisEnabled"}
+"""``dezky:docker`` keys whose default is the value of another stack config key (``dezky:domain``,
+``dezky:ocisEnabled``): ``load_docker_settings`` is given those values."""
+
+
 class _StackView(BaseModel):
     """The docker settings at their place in the stack config, beside the stack's own domain.
 
@@ -374,10 +405,11 @@ def load_docker_settings(
     the checks touch only the local file system, so they fail the preview before any resource is
     registered.
     """
-    if "tenant_hosts" in raw:
+    derived = sorted(DERIVED.keys() & raw.keys())
+    if derived:
+        key = derived[0]
         raise ConfigError(
-            "stack config `dezky:docker.tenant_hosts` is not a setting: the tenants' hosts follow "
-            "from `dezky:tenants` with `dezky:tenancy: brands`; remove the key"
+            f"stack config `dezky:docker.{key}` is not a setting: {DERIVED[key]}; remove the key"
         )
     services = raw.get("services", {})
     docker = {
