@@ -1,4 +1,5 @@
-"""authentik as code: Pulumi dynamic resources for authentik 2025.10 (API v3).
+"""authentik as code: Pulumi dynamic resources for authentik 2024.10 and later (API v3), tested on
+2025.10 and 2026.2.
 
 Resources: ``ApiToken``, ``OAuth2Provider``, ``Application``, ``Group``, ``Brand``. Each validates
 its inputs at preview, diffs exactly the changed fields, adopts an existing object with the same
