@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import pulumi
 
-from dezky_infra.authentik.api import sessions
+from dezky_infra.authentik.api import lookups, sessions
 from dezky_infra.authentik.api.errors import AuthentikAuthError, AuthentikError, AuthentikUnavailableError
 from dezky_infra.authentik.api.password_login import PasswordLoginError
 from dezky_infra.authentik.provider.base import AuthentikResourceProvider, ResourceSpec
@@ -101,6 +101,7 @@ class ReadinessProvider(AuthentikResourceProvider[ReadinessSpec]):
     def create_object(self, client: AuthentikClient, spec: ReadinessSpec) -> tuple[str, dict[str, Any]]:
         user = wait_until_ready(client, client.settings.retry_deadline_seconds)
         self.server(client)  # its release, said first: an untested one warns, one too old stops here
+        lookups.prefetch(client, self._connect)  # authentik was just made: its names are checked next
         return f"authentik-ready-{spec.trigger or 'external'}", {"user": user}
 
     def read_object(

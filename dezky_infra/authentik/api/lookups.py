@@ -8,18 +8,22 @@ what was asked for and what exists, so the fix is obvious.
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Final
 
-from dezky_infra.authentik.api.errors import AuthentikFieldError
+from dezky_infra.authentik.api import sessions
+from dezky_infra.authentik.api.errors import AuthentikError, AuthentikFieldError
 
 if TYPE_CHECKING:  # the client (and httpx) load only when a connection is made, not to declare resources
     from dezky_infra.authentik.api.client import AuthentikClient
 
-FLOWS_PATH = "flows/instances/"
-KEYPAIRS_PATH = "crypto/certificatekeypairs/"
-SCOPE_MAPPINGS_PATH = "propertymappings/provider/scope/"
+LOG = logging.getLogger(__name__)
+FLOWS_PATH: Final = "flows/instances/"
+KEYPAIRS_PATH: Final = "crypto/certificatekeypairs/"
+SCOPE_MAPPINGS_PATH: Final = "propertymappings/provider/scope/"
+REFERENCE_PATHS: Final = (FLOWS_PATH, KEYPAIRS_PATH, SCOPE_MAPPINGS_PATH)
 
 # Flows, keypairs and scope mappings are reference data that a stack does not change, so one provider
 # process (one pulumi operation) asks authentik for each list once, however many providers use it:
@@ -32,11 +36,19 @@ _reference_lock = threading.Lock()
 _key_locks: dict[_Key, threading.Lock] = {}
 
 
+_prefetching: set[_Key] = set()
+"""The whole lists a ``prefetch`` asked for: lookups then answer from them instead of asking by name."""
+
+
+def _key(client: AuthentikClient, path: str, params: dict[str, str] | None) -> _Key:
+    return (client.settings.api_root, path, tuple(sorted((params or {}).items())))
+
+
 def _reference_list(
     client: AuthentikClient, path: str, params: dict[str, str] | None = None
 ) -> list[dict[str, Any]]:
     """``client.list_all`` of reference data, asked once per process however many ask at once."""
-    key = (client.settings.api_root, path, tuple(sorted((params or {}).items())))
+    key = _key(client, path, params)
     with _reference_lock:
         cached = _reference_cache.get(key)
         if cached is not None:
@@ -56,6 +68,44 @@ def forget_reference_data() -> None:
     """Drop the memoised lookups (for tests that change flows or keypairs between calls)."""
     with _reference_lock:
         _reference_cache.clear()
+        _prefetching.clear()
+
+
+def prefetch(client: AuthentikClient, connect: Callable[[], AuthentikClient]) -> None:
+    """Start asking for the whole flow, keypair and scope mapping lists in the background, once.
+
+    ``AuthentikReady`` calls it when its create found authentik answering: authentik was just made, so
+    the stack's providers and brands are about to check their names, but only after the API token
+    (they depend on it); on a real authentik a flow lookup takes ~0.4 s, which then overlaps the token
+    instead of following it. ``connect`` makes each list's own client (``client`` is the caller's). A
+    list that fails here is asked again by the lookup that needs it.
+    """
+    for key in (_key(client, path, None) for path in REFERENCE_PATHS):
+        with _reference_lock:
+            if key in _prefetching or key in _reference_cache:
+                continue
+            _prefetching.add(key)
+        path = key[1]
+        threading.Thread(target=_fetch, args=(connect, path), name=f"prefetch {path}", daemon=True).start()
+
+
+def _fetch(connect: Callable[[], AuthentikClient], path: str) -> None:
+    try:
+        with connect() as client:
+            sessions.resume(client)  # a fresh authentik's token may not exist yet
+            _reference_list(client, path)
+    except AuthentikError as exc:  # the lookup that needs the list asks for it itself, and reports
+        LOG.debug("prefetching %s failed: %s", path, exc)
+
+
+def _matching(client: AuthentikClient, path: str, field: str, value: str) -> list[dict[str, Any]]:
+    """The objects at ``path`` whose ``field`` is ``value``: from the whole list when a prefetch asked
+    for it (waiting for it while in flight), else asked by that field."""
+    with _reference_lock:
+        prefetched = _key(client, path, None) in _prefetching
+    if prefetched:
+        return [found for found in _reference_list(client, path) if found.get(field) == value]
+    return _reference_list(client, path, {field: value})
 
 
 class AuthentikLookupError(AuthentikFieldError):
@@ -72,7 +122,7 @@ def _suggest(existing: Iterable[str], label: str = "authentik has") -> str:
 
 def flow_pk(client: AuthentikClient, slug: str, field: str, designation: str | None = None) -> str:
     """The pk of the flow with this slug; the error names ``field`` and lists flows of that kind."""
-    found = _reference_list(client, FLOWS_PATH, {"slug": slug})
+    found = _matching(client, FLOWS_PATH, "slug", slug)
     if found:
         return str(found[0]["pk"])
     kind = {"designation": designation} if designation else None
@@ -97,7 +147,7 @@ def flow_slug(client: AuthentikClient, pk: str) -> str:
 
 def keypair_pk(client: AuthentikClient, name: str, field: str) -> str:
     """The pk of the certificate keypair with exactly this name."""
-    found = _reference_list(client, KEYPAIRS_PATH, {"name": name})
+    found = _matching(client, KEYPAIRS_PATH, "name", name)
     if found:
         return str(found[0]["pk"])
     existing = [pair["name"] for pair in _reference_list(client, KEYPAIRS_PATH)]
