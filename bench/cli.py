@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from bench import plot, report
+from bench.breakdown import bound_text
 from bench.imports import ImportTimes
 from bench.profiles import PROFILES
+from bench.project import CLI_UP
 from bench.runner import Runner, Sample, Settings, samples_as_json
 from tests.engine.harness import REPO
 
@@ -164,6 +166,10 @@ def print_report(results: dict[str, Any], imports: ImportTimes, samples: list[Sa
     print("\ntargets:\n" + report.targets_text(found))
     for found in results.get("breakdowns", []):
         print("\n" + found["text"])
+        floor = cells.get(("floor", None, found.get("tenants", 0), CLI_UP))
+        bound = bound_text(found, floor.seconds if floor else None)
+        if bound:
+            print(bound)
     for sample in samples:
         if sample.error:
             where = f"{sample.route} {sample.profile} N={sample.tenants} {sample.op}"

@@ -223,7 +223,7 @@ class Runner:
             ended = time.time()
             spans = spans_of(read_trace(trace), self.server.calls, route_key)
         title = f"one fresh `pulumi up --yes` of {count} tenant(s), profile {profile.name}"
-        return Breakdown(title, started, ended, spans)
+        return Breakdown(title, started, ended, spans, profile.name, count)
 
     def scripted(self, profile: LatencyProfile, count: int, rep: int) -> None:
         """The scripted route on a fresh authentik that has the API token (the guide made it by hand)."""

@@ -140,4 +140,6 @@ def test_quickest_run_prints_the_table_and_writes_json_and_png(
     created = sorted(s["label"].split()[1] for s in spans if s["label"].startswith("Create "))
     assert created == ["ApiToken", "Application", "Group", "OAuth2Provider", "Ready"], created
     assert all(0 <= s["start"] <= s["end"] <= breakdown["cli_seconds"] for s in spans)
+    assert 0 < breakdown["authentik_busy_seconds"] < breakdown["cli_seconds"]
+    assert "  at best: the fair floor's " in printed  # its own fresh `pulumi up --yes` ran beside
     assert {s["label"] for s in spans if s["kind"] == "authentik"} >= {"POST /api/v3/providers/oauth2/"}
