@@ -132,6 +132,18 @@ def test_a_stale_client_secret_in_env_fails_naming_the_fix(project: EngineProjec
     ) in result.stdout.splitlines()
 
 
+def test_a_missing_env_file_is_called_missing_not_stale(project: EngineProject, env_file: Path) -> None:
+    missing = env_file.with_name("nonexistent.env")
+    result = verify(project, missing)
+    assert result.returncode == 1
+    failed = [line for line in result.stdout.splitlines() if "matches the stack" in line]
+    assert failed and all(
+        line.endswith(f": {missing} does not exist: run `python -m dezky_infra env --stack dev`")
+        for line in failed
+    ), failed
+    assert "stale" not in result.stdout
+
+
 def test_a_redirect_uri_changed_out_of_band_fails_naming_the_uri(
     project: EngineProject, env_file: Path, target: Target
 ) -> None:
