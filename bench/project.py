@@ -83,33 +83,19 @@ class BenchProject(EngineProject):
         """``python -m dezky_infra env|verify`` on this stack, as a user runs them after ``up``."""
         project = ["--stack", self.stack.name, "--cwd", str(self.work_dir)]
         args = {"env": ["--file", str(self.env_file)], "verify": ["--env-file", str(self.env_file)]}[name]
-        start = time.perf_counter()
-        done = subprocess.run(
-            [str(REPO / ".venv" / "bin" / "python"), "-m", "dezky_infra", name, *project, *args],
-            cwd=self.root,  # not the checkout: ``-m`` must find the code under test on PYTHONPATH
-            env={**os.environ, **self.env},
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=1800,
-            check=False,
-        )
-        seconds = time.perf_counter() - start
-        if done.returncode != 0:
-            raise RuntimeError(
-                f"dezky_infra {name} exited {done.returncode}: {(done.stdout + done.stderr)[-2000:]}"
-            )
-        return OpRun(seconds, {}, "\n".join(done.stdout.splitlines()[-5:]))
+        python = str(REPO / ".venv" / "bin" / "python")
+        # not in the checkout: ``-m`` must find the code under test on PYTHONPATH
+        argv = [python, "-m", "dezky_infra", name, *project, *args]
+        seconds, out = self._timed(f"dezky_infra {name}", argv, self.root, {})
+        return OpRun(seconds, {}, "\n".join(out.splitlines()[-5:]))
 
-    def typed(self, operation: str, trace: Path | None = None) -> OpRun:
-        """``pulumi up --yes`` or ``pulumi preview`` as a user types it, timed around the process;
-        ``trace`` is where the providers time each engine call (``DEZKY_TRACE``)."""
-        args = {CLI_UP: ["up", "--yes"], CLI_PREVIEW: ["preview"]}[operation]
-        extra = {TRACE_VARIABLE: str(trace)} if trace is not None else {}
+    def _timed(self, what: str, argv: list[str], cwd: Path, extra: dict[str, str]) -> tuple[float, str]:
+        """Run ``argv`` (``what``, for an error) as a user would, without a terminal, timed around the
+        process; its stdout."""
         start = time.perf_counter()
         done = subprocess.run(
-            ["pulumi", *args, "--stack", self.stack.name, "--non-interactive", "--color", "never"],
-            cwd=self.work_dir,
+            argv,
+            cwd=cwd,
             env={**os.environ, **self.env, **extra},
             stdin=subprocess.DEVNULL,
             capture_output=True,
@@ -119,9 +105,18 @@ class BenchProject(EngineProject):
         )
         seconds = time.perf_counter() - start
         if done.returncode != 0:
-            raise RuntimeError(f"pulumi {operation} failed: {(done.stdout + done.stderr)[-2000:]}")
-        changes = {_VERBS[verb]: int(n) for n, verb in _SUMMARY.findall(done.stdout)}
-        return OpRun(seconds, changes, "\n".join(done.stdout.splitlines()[-5:]))
+            raise RuntimeError(f"{what} exited {done.returncode}: {(done.stdout + done.stderr)[-2000:]}")
+        return seconds, done.stdout
+
+    def typed(self, operation: str, trace: Path | None = None) -> OpRun:
+        """``pulumi up --yes`` or ``pulumi preview`` as a user types it, timed around the process;
+        ``trace`` is where the providers time each engine call (``DEZKY_TRACE``)."""
+        args = {CLI_UP: ["up", "--yes"], CLI_PREVIEW: ["preview"]}[operation]
+        extra = {TRACE_VARIABLE: str(trace)} if trace is not None else {}
+        argv = ["pulumi", *args, "--stack", self.stack.name, "--non-interactive", "--color", "never"]
+        seconds, out = self._timed(f"pulumi {operation}", argv, self.work_dir, extra)
+        changes = {_VERBS[verb]: int(n) for n, verb in _SUMMARY.findall(out)}
+        return OpRun(seconds, changes, "\n".join(out.splitlines()[-5:]))
 
     def run(self, operation: str) -> OpRun:
         """Run one of ``OPERATIONS`` and time it."""

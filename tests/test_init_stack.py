@@ -26,6 +26,23 @@ from tests.engine.harness import REPO, require_cli
 TEMPLATE = "Pulumi.dev.example.yaml"
 
 
+def new_user(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A fresh clone and the environment of a new terminal on a machine that has never seen Pulumi: no
+    pulumi on PATH, an empty PULUMI_HOME, nothing of Pulumi's set. The CLI cache is the one setup.sh
+    made on this machine already (building it is scripts/install-pulumi.sh's business)."""
+    cache = Path(require_cli()).parent.parent
+    if not cache.name.startswith("pulumi-v"):
+        pytest.skip(f"the pulumi CLI in use ({require_cli()}) is not one scripts/install-pulumi.sh built")
+    home = tmp_path / "home"
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(home),
+        "PULUMI_HOME": str(home / ".pulumi"),
+        "DEZKY_PULUMI_HOME": str(cache),
+    }
+    return clone(tmp_path / "clone"), env
+
+
 def clone(destination: Path, checkout: Path = REPO) -> Path:
     """The checkout's files as a fresh clone has them (tracked and not ignored), nothing else."""
     listed = subprocess.run(
@@ -175,17 +192,7 @@ def test_a_new_user_without_pulumi_on_path_gets_it_from_the_setup(tmp_path: Path
     """The script is a first command: it sets itself up (scripts/setup.sh) instead of expecting pulumi
     on PATH. The CLI cache is the one setup.sh made on this machine already (building it is
     scripts/install-pulumi.sh's business, tested in test_install_pulumi.py)."""
-    cache = Path(require_cli()).parent.parent
-    if not cache.name.startswith("pulumi-v"):
-        pytest.skip(f"the pulumi CLI in use ({require_cli()}) is not one scripts/install-pulumi.sh built")
-    project = clone(tmp_path / "clone")
-    home = tmp_path / "home"
-    env = {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(home),
-        "PULUMI_HOME": str(home / ".pulumi"),
-        "DEZKY_PULUMI_HOME": str(cache),
-    }
+    project, env = new_user(tmp_path)
     assert shutil.which("pulumi", path=env["PATH"]) is None
     first = init_stack(project, env)
     assert first.returncode == 0, first.stderr

@@ -24,7 +24,7 @@ from dezky_infra.cli.workspace import resolve
 from tests.authentik_server import AuthentikServer
 from tests.engine.harness import REPO, require_cli
 from tests.faults.support import SubPathProxy, kill_engine, wait_for
-from tests.test_init_stack import clone
+from tests.test_init_stack import new_user
 
 MOVE = "# move the dev stack from the local backend to the team's"
 RECOVER = "# recover the dev stack after a run died half way"
@@ -92,17 +92,7 @@ class DevStack:
 
 @pytest.fixture
 def dev_stack(tmp_path: Path) -> Iterator[DevStack]:
-    cache = Path(require_cli()).parent.parent
-    if not cache.name.startswith("pulumi-v"):
-        pytest.skip(f"the pulumi CLI in use ({require_cli()}) is not one scripts/install-pulumi.sh built")
-    project = clone(tmp_path / "clone")
-    home = tmp_path / "home"
-    env = {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(home),
-        "PULUMI_HOME": str(home / ".pulumi"),
-        "DEZKY_PULUMI_HOME": str(cache),
-    }
+    project, env = new_user(tmp_path)
     server = AuthentikServer(bootstrap_token=None, akadmin_password=PASSWORD).start()
     proxy = SubPathProxy(server.url, "/ak")
     stack = DevStack(project, env, server, proxy)

@@ -35,7 +35,7 @@ from typing import Any, Final
 import httpx
 
 from dezky_infra.authentik.api.connect_via import ConnectVia
-from dezky_infra.authentik.api.connection import ConnectionSettings
+from dezky_infra.authentik.api.connection import ConnectionSettings, load_failure
 from dezky_infra.authentik.api.errors import (
     NO_CREDENTIALS_DETAIL,
     TOKEN_INVALID_DETAIL,
@@ -398,10 +398,9 @@ def _verifying_context(ca_bundle: str | None, setting: str) -> ssl.SSLContext:
     if ca_bundle is not None:
         try:
             context.load_verify_locations(cafile=ca_bundle)
-        except (OSError, ssl.SSLError) as exc:
-            reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
+        except OSError as exc:  # ssl.SSLError is one
             raise AuthentikConfigError(
-                f"{setting}: cannot load CA bundle {ca_bundle!r} ({reason}); give the path "
+                f"{setting}: cannot load CA bundle {ca_bundle!r} ({load_failure(exc)}); give the path "
                 "of a PEM file with the CA certificate(s) that sign authentik's certificate"
             ) from None
     return context

@@ -52,6 +52,11 @@ CONFIG_KEYS: Final = {setting.field: setting.config_key for setting in SETTINGS}
 """Stack config key (without namespace) of every field."""
 
 
+def load_failure(exc: OSError) -> str:
+    """Why loading a CA bundle failed, in ssl's or the OS's own words (``ssl.SSLError`` is an OSError)."""
+    return str(getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc)
+
+
 class ConnectionSettings(BaseModel):
     """Everything the authentik client needs to talk to one authentik instance."""
 
@@ -90,11 +95,10 @@ class ConnectionSettings(BaseModel):
             raise ValueError(f"CA bundle file {value!r} does not exist; give the path of a PEM file")
         try:
             ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=value)
-        except (ssl.SSLError, OSError) as exc:
-            reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
+        except OSError as exc:  # ssl.SSLError is one
             raise ValueError(
-                f"CA bundle file {value!r} holds no PEM certificate ({reason}); give the PEM of the CA "
-                "that signs authentik's certificate (e.g. mkcert's rootCA.pem)"
+                f"CA bundle file {value!r} holds no PEM certificate ({load_failure(exc)}); give the PEM of "
+                "the CA that signs authentik's certificate (e.g. mkcert's rootCA.pem)"
             ) from None
         return value
 
