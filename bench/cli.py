@@ -18,7 +18,7 @@ from bench.imports import ImportTimes
 from bench.profiles import PROFILES
 from bench.project import CLI_UP
 from bench.runner import Runner, Sample, Settings, samples_as_json
-from tests.engine.harness import REPO
+from tests.engine.harness import REPO, let_plugins_stop_when_asked
 
 DEFAULT_OUT = REPO / "bench" / "out"
 
@@ -179,6 +179,7 @@ def print_report(results: dict[str, Any], imports: ImportTimes, samples: list[Sa
 def main(argv: list[str] | None = None) -> int:
     """Run (or reload), print, write; exit 1 when any measurement failed (the targets only inform)."""
     settings, out, reload = parse_args(argv)
+    let_plugins_stop_when_asked()  # run in the background, every operation would wait 5 s for its plugins
     if reload is not None:
         saved = json.loads(reload.read_text())
         meta, imports = saved["meta"], ImportTimes(**saved["imports"])

@@ -23,6 +23,7 @@ from dezky_infra.authentik.api.connection import ConnectionSettings
 from dezky_infra.authentik.api.lookups import forget_reference_data
 from dezky_infra.authentik.provider.base import AuthentikResourceProvider
 from tests.authentik_server import AuthentikServer
+from tests.engine.harness import let_plugins_stop_when_asked
 from tests.target import LOCAL_VERSIONS, target_versions
 
 ADMIN_TOKEN = "dezky-test-admin-token-6b1f0e2a9c7d4e8fb3a5c1d2e4f60718"
@@ -80,6 +81,11 @@ def checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Checkout:
     made = monorepo_checkout(tmp_path / "dezky")
     monkeypatch.chdir(made.project)
     return made
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The engines the tests start can stop their plugins, even when pytest runs in the background."""
+    let_plugins_stop_when_asked()
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +23,18 @@ import pulumi.automation as auto
 
 REPO = Path(__file__).resolve().parents[2]
 PASSPHRASE = ""
+
+
+def let_plugins_stop_when_asked() -> None:
+    """Undo an inherited "ignore SIGINT" in this process, so the engines it starts can stop their plugins.
+
+    A shell that starts a job in the background (``cmd &``, ``nohup``) starts it with SIGINT ignored, and
+    every process below inherits that; Python keeps an ignored SIGINT ignored. The engine stops a plugin
+    with SIGINT and kills it 5 s later, so a Python dynamic provider (the floor's and ours) then costs
+    every pulumi operation 5 s, and ours never gets to log its session out (the suite took 32 minutes
+    instead of 15). A handled SIGINT is reset to the default for the processes this one starts."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def engine_env(backend: Path) -> dict[str, str]:
