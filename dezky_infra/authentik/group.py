@@ -23,7 +23,7 @@ from pulumi.dynamic import CheckFailure
 from pydantic import Field, field_validator
 
 from dezky_infra.authentik.api.errors import AuthentikValidationError
-from dezky_infra.authentik.api.versions import Dialect, Server
+from dezky_infra.authentik.api.versions import DIALECTS, Dialect, Server
 from dezky_infra.authentik.provider.adoption import create_or_adopt, find_by
 from dezky_infra.authentik.provider.base import AdoptableSpec, AuthentikObjectProvider, ResourceSpec
 from dezky_infra.authentik.provider.declaration import UNSET, AuthentikResource, Unset
@@ -83,8 +83,15 @@ def body(spec: GroupSpec, dialect: Dialect) -> dict[str, Any]:
     }
 
 
-def declared(live: Mapping[str, Any], dialect: Dialect) -> dict[str, Any]:
+def spelled_in(live: Mapping[str, Any]) -> Dialect:
+    """The dialect a group as authentik answers it is spelled in: each release's answer carries its own
+    parents field, so a read needs no question about the release."""
+    return next((d for d in reversed(DIALECTS) if d.group_parents in live), DIALECTS[-1])
+
+
+def declared(live: Mapping[str, Any]) -> dict[str, Any]:
     """The inputs that declare the group authentik holds (``body``'s inverse)."""
+    dialect = spelled_in(live)
     held = live[dialect.group_parents]
     parents = held if dialect.group_parents == "parents" else [held] if held else []
     return {
@@ -139,7 +146,7 @@ class GroupProvider(AuthentikObjectProvider[GroupSpec]):
     def from_live(
         self, client: AuthentikClient, live: Mapping[str, Any], props: Mapping[str, Any]
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        return declared(live, self.server(client).dialect), outputs(live)
+        return declared(live), outputs(live)
 
     def update_object(
         self, client: AuthentikClient, id_: str, olds: Mapping[str, Any], spec: GroupSpec

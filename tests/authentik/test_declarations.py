@@ -10,7 +10,6 @@ import pytest
 from pulumi.dynamic import Resource
 
 from dezky_infra.authentik import application, brand, group, oauth2_provider, readiness, token
-from dezky_infra.authentik.api.versions import DIALECTS
 from dezky_infra.authentik.application import Application, ApplicationSpec
 from dezky_infra.authentik.brand import Brand, BrandSpec
 from dezky_infra.authentik.group import Group, GroupSpec
@@ -75,8 +74,8 @@ BRAND_FLOWS = {"flow_authentication": "a", "flow_invalidation": "i", "flow_user_
 NAMES = {"authorization_flow": "f", "invalidation_flow": "i", "signing_key": "k", "scopes": ["openid"]}
 
 CASES: list[tuple[type[Resource], type[ResourceSpec], dict[str, Any]]] = [
-    (Group, GroupSpec, group.declared(LIVE_GROUP, DIALECTS[0])),
-    (Group, GroupSpec, group.declared(LIVE_GROUP_PARENTS, DIALECTS[-1])),
+    (Group, GroupSpec, group.declared(LIVE_GROUP)),
+    (Group, GroupSpec, group.declared(LIVE_GROUP_PARENTS)),
     (Application, ApplicationSpec, application.declared(LIVE_APPLICATION, "https://auth.dezky.local")),
     (ApiToken, ApiTokenSpec, token.declared(LIVE_TOKEN, "a-declared-key", "akadmin")),
     (OAuth2Provider, OAuth2ProviderSpec, oauth2_provider.declared(LIVE_PROVIDER, NAMES)),
