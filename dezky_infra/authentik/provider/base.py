@@ -50,6 +50,7 @@ if TYPE_CHECKING:  # the client (and httpx) load with the first connection: the 
     from dezky_infra.authentik.api.client import AuthentikClient
 
 host.report_user_errors()  # in pulumi's provider host, an AuthentikError shows as its message alone
+host.serve_at_once()  # in pulumi's provider host: up to CALLS_AT_ONCE engine calls at a time, not 4
 host.trace_start()  # with DEZKY_TRACE set: when the host started and had loaded this (the bench's trace)
 
 T = TypeVar("T")
