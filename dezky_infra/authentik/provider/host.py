@@ -52,7 +52,7 @@ HOST_SERVICER = "DynamicResourceProviderServicer"
 """What tells pulumi's dynamic provider host module (it runs as ``__main__``)."""
 CALLS_AT_ONCE = 10
 """How many engine calls the host serves at the same time (``serve_at_once``): Terraform's default
-``-parallelism``, the number authentik's own provider is used with."""
+``-parallelism``, with which terraform-provider-authentik meets authentik unless told otherwise."""
 TRACE_VARIABLE = "DEZKY_TRACE"
 """A file to append one JSON line per engine call to (``trace_calls``)."""
 
