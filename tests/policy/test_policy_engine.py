@@ -70,6 +70,17 @@ def test_the_dev_stack_passes_the_pack(dev: EngineProject) -> None:
     assert "advisory" not in output  # a dev stack: the non-expiring token is fine there
 
 
+@pytest.mark.timeout(240)
+def test_the_pack_runs_from_a_shell_without_pythonunbuffered(
+    dev: EngineProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user's shell has no ``PYTHONUNBUFFERED``: the pack's port must reach the engine all the same
+    (our language host's RunPlugin started it buffered, and ``pulumi preview --policy-pack`` hung)."""
+    monkeypatch.delenv("PYTHONUNBUFFERED", raising=False)
+    output = dev.cli("preview", "--policy-pack", POLICY_PACK)
+    assert "dezky-infra" in output
+
+
 def test_a_plain_http_redirect_uri_is_a_mandatory_violation(dev: EngineProject) -> None:
     """An http redirect on the portal provider is reported, and only the pack fails the preview."""
     dev.set_object("oidcClients", {"dezky-portal": {"redirect_uris": [PORTAL_CALLBACK, BAD_REDIRECT]}})

@@ -52,7 +52,14 @@ func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, server pulumirpc.Langu
 	defer closer.Close()
 
 	cmd.Dir = req.GetPwd()
+	if cmd.Env == nil { // a toolchain without a virtualenv leaves the environment to exec
+		cmd.Env = os.Environ()
+	}
+	// The pack writes its port to a buffered stdout and never flushes it (pulumi_policy's PolicyPack
+	// serves forever after writing it): unbuffered, or the engine waits for the port forever in any
+	// shell that has no PYTHONUNBUFFERED of its own.
 	cmd.Env = append(cmd.Env, req.GetEnv()...)
+	cmd.Env = append(cmd.Env, "PYTHONUNBUFFERED=1")
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 
 	if err := cmd.Run(); err != nil {
