@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from dezky_infra.authentik.api import sessions
 from dezky_infra.authentik.api.errors import AuthentikError, AuthentikFieldError
+from dezky_infra.authentik.api.once import OncePerKey
 
 if TYPE_CHECKING:  # the client (and httpx) load only when a connection is made, not to declare resources
     from dezky_infra.authentik.api.client import AuthentikClient
@@ -29,13 +30,10 @@ REFERENCE_PATHS: Final = (FLOWS_PATH, KEYPAIRS_PATH, SCOPE_MAPPINGS_PATH)
 # process (one pulumi operation) asks authentik for each list once, however many providers use it:
 # with 100 tenants that is 4 lookups instead of 400 (a flow lookup costs ~0.4 s on a real authentik).
 # Resources check and create at the same time (the engine runs several at once): a second asker of the
-# same list waits for the first one's answer instead of asking again (one lock per list).
+# same list waits for the first one's answer instead of asking again (``OncePerKey``).
 _Key = tuple[str, str, tuple[tuple[str, str], ...]]
-_reference_cache: dict[_Key, list[dict[str, Any]]] = {}
-_reference_lock = threading.Lock()
-_key_locks: dict[_Key, threading.Lock] = {}
-
-
+_lists: OncePerKey[_Key, list[dict[str, Any]]] = OncePerKey()
+_prefetch_lock = threading.Lock()
 _prefetching: set[_Key] = set()
 """The whole lists a ``prefetch`` asked for: lookups then answer from them instead of asking by name."""
 
@@ -48,26 +46,13 @@ def _reference_list(
     client: AuthentikClient, path: str, params: dict[str, str] | None = None
 ) -> list[dict[str, Any]]:
     """``client.list_all`` of reference data, asked once per process however many ask at once."""
-    key = _key(client, path, params)
-    with _reference_lock:
-        cached = _reference_cache.get(key)
-        if cached is not None:
-            return cached
-        key_lock = _key_locks.setdefault(key, threading.Lock())
-    with key_lock:
-        with _reference_lock:
-            cached = _reference_cache.get(key)
-        if cached is None:
-            cached = client.list_all(path, params)
-            with _reference_lock:
-                _reference_cache[key] = cached
-    return cached
+    return _lists.get(_key(client, path, params), lambda: client.list_all(path, params))
 
 
 def forget_reference_data() -> None:
     """Drop the memoised lookups (for tests that change flows or keypairs between calls)."""
-    with _reference_lock:
-        _reference_cache.clear()
+    _lists.clear()
+    with _prefetch_lock:
         _prefetching.clear()
 
 
@@ -81,8 +66,8 @@ def prefetch(client: AuthentikClient, connect: Callable[[], AuthentikClient]) ->
     list that fails here is asked again by the lookup that needs it.
     """
     for key in (_key(client, path, None) for path in REFERENCE_PATHS):
-        with _reference_lock:
-            if key in _prefetching or key in _reference_cache:
+        with _prefetch_lock:
+            if key in _prefetching or key in _lists:
                 continue
             _prefetching.add(key)
         path = key[1]
@@ -101,7 +86,7 @@ def _fetch(connect: Callable[[], AuthentikClient], path: str) -> None:
 def _matching(client: AuthentikClient, path: str, field: str, value: str) -> list[dict[str, Any]]:
     """The objects at ``path`` whose ``field`` is ``value``: from the whole list when a prefetch asked
     for it (waiting for it while in flight), else asked by that field."""
-    with _reference_lock:
+    with _prefetch_lock:
         prefetched = _key(client, path, None) in _prefetching
     if prefetched:
         return [found for found in _reference_list(client, path) if found.get(field) == value]

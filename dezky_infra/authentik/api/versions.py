@@ -22,12 +22,12 @@ keys of the anonymous ``core/brands/current/`` (2025.12 added ``branding_logo_th
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Literal
 
 from dezky_infra.authentik.api.errors import AuthentikAuthError, AuthentikError
+from dezky_infra.authentik.api.once import OncePerKey
 
 if TYPE_CHECKING:
     from dezky_infra.authentik.api.client import AuthentikClient
@@ -163,11 +163,8 @@ def dialect_for(release: Release) -> Dialect:
     return [dialect for dialect in DIALECTS if dialect.since <= release][-1]
 
 
-_lock = threading.Lock()
-_learned: dict[str, Server] = {}
-"""The authentik at each API root, as this process learned it."""
-_asking: dict[str, threading.Lock] = {}
-"""One lock per API root, held while its release is asked: resources that start together ask once."""
+_learned: OncePerKey[str, Server] = OncePerKey()
+"""The authentik at each API root, as this process learned it (resources that start together ask once)."""
 
 
 def learn(
@@ -180,21 +177,15 @@ def learn(
     anonymous ``core/brands/current/``, which tells the dialect by its keys (no release number).
     ``warn`` gets ``Server.warning()`` once, when the release is first learned and is untested.
     """
-    root = client.settings.api_root
-    with _lock:
-        asking = _asking.setdefault(root, threading.Lock())
-    with asking:
-        with _lock:
-            known = _learned.get(root)
-        if known is not None:
-            return known
+
+    def first_time() -> Server:
         server = _ask(client, anonymous)
-        with _lock:
-            _learned[root] = server
-    message = server.warning()
-    if message is not None and warn is not None:
-        warn(message)
-    return server
+        message = server.warning()
+        if message is not None and warn is not None:
+            warn(message)
+        return server
+
+    return _learned.get(client.settings.api_root, first_time)
 
 
 def _ask(client: AuthentikClient, anonymous: bool) -> Server:
@@ -223,5 +214,4 @@ def _fingerprint(client: AuthentikClient) -> Server:
 
 def forget() -> None:
     """Drop what this process learned (a test switched the authentik behind a URL)."""
-    with _lock:
-        _learned.clear()
+    _learned.clear()
