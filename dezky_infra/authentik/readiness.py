@@ -42,7 +42,7 @@ def wait_until_ready(client: AuthentikClient, timeout_seconds: float, clock: Any
 
     A rejected token is "not ready yet" too: on a fresh authentik the worker applies the bootstrap
     token and password a little after the server answers. When a bootstrap password is configured it is
-    tried as soon as the token is refused.
+    tried as soon as the token is refused, and again at each poll while both are refused.
     """
     import httpx  # noqa: PLC0415 (loaded with the first connection, like the client itself)
 
@@ -77,13 +77,18 @@ def wait_until_ready(client: AuthentikClient, timeout_seconds: float, clock: Any
 
 
 def _authenticated_user(client: AuthentikClient) -> str:
-    """``core/users/me/`` with the token, or after a password login when the token is refused."""
+    """``core/users/me/`` with the token, or after a password login when the token is refused; both
+    refused is ``CredentialsRefused``, naming both settings (the next poll tries both again)."""
     try:
         return str(client.get("core/users/me/")["user"]["username"])
     except AuthentikAuthError as exc:
         if not exc.token_rejected or client.settings.bootstrap_password is None or client.session_mode:
             raise
-    sessions.log_in(client)
+        token_refused = exc
+    try:
+        sessions.log_in(client)
+    except AuthentikAuthError as password_refused:
+        raise sessions.CredentialsRefused(token_refused, password_refused, client.settings) from None
     return str(client.get("core/users/me/")["user"]["username"])
 
 

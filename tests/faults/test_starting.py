@@ -125,3 +125,41 @@ def test_an_authentik_url_with_a_wrong_path_says_the_url_may_not_be_authentiks_b
         in message
     )
     assert f"or `dezky:authentikUrl` ({wrong}) is not authentik's base URL)" in message
+
+
+@contextlib.contextmanager
+def password_applied_late(server: AuthentikServer, after_seconds: float) -> Iterator[None]:
+    """akadmin's bootstrap password works only ``after_seconds`` from now (the worker applies it a little
+    after the server answers)."""
+    with server.db.lock:
+        akadmin = server.db.user_by_username("akadmin")
+        assert akadmin is not None
+        password, akadmin.password = akadmin.password, None
+    timer = threading.Timer(after_seconds, lambda: setattr(akadmin, "password", password))
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        akadmin.password = password
+
+
+def test_readiness_waits_for_a_bootstrap_password_applied_late(tokenless: AuthentikServer) -> None:
+    ready = configured(ReadinessProvider(), tokenless, **{DEADLINE_KEY: "10"})
+    with password_applied_late(tokenless, after_seconds=1.0):
+        created = ready.create(ready.check({}, {"trigger": "t"}).inputs)
+    assert created.outs["user"] == "akadmin"
+
+
+def test_both_credentials_refused_past_the_deadline_names_both_keys(tokenless: AuthentikServer) -> None:
+    wrong = "not-the-bootstrap-password"
+    ready = configured(
+        ReadinessProvider(), tokenless, **{DEADLINE_KEY: "1", "dezky:authentikBootstrapPassword": wrong}
+    )
+    with pytest.raises(AuthentikUnavailableError) as raised:
+        ready.create(ready.check({}, {"trigger": "t"}).inputs)
+    message = str(raised.value)
+    assert "was not ready within 1s" in message
+    assert "authentik refused both credentials: the API token in `dezky:authentikToken`" in message
+    assert "the password in `dezky:authentikBootstrapPassword`" in message
+    assert wrong not in message

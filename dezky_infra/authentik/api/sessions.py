@@ -154,9 +154,14 @@ def end_for(client: AuthentikClient) -> None:
 
 
 def _log_in(client: AuthentikClient) -> None:
-    """The login itself (caller holds the lock)."""
+    """The login itself (caller holds the lock). A refused login leaves ``client`` on its token, not on a
+    session without cookies (whose every call would be "no credentials were sent")."""
     client.http.cookies.clear()
-    login_with_password(client)
+    try:
+        login_with_password(client)
+    except BaseException:
+        client.use_bearer()
+        raise
     root = client.settings.api_root
     _cookies[root] = dict(client.http.cookies.items())
     _made_with[root] = client.settings
