@@ -183,7 +183,7 @@ def test_403_for_an_unknown_token_says_exactly_how_to_fix_it(fresh_authentik: Au
     assert str(raised.value) == (
         "authentik refused GET /api/v3/core/users/me/ (Token invalid/expired): the API token in "
         "`dezky:authentikToken` is unknown to authentik or expired; set a valid one with "
-        "`pulumi config set --secret authentikToken <key>`, or set `dezky:authentikBootstrapPassword` "
+        "`pulumi config set --secret dezky:authentikToken <key>`, or set `dezky:authentikBootstrapPassword` "
         "so dezky-infra can create it on a fresh authentik"
     )
     assert len(fresh_authentik.calls) == 1  # a 403 is not retried either

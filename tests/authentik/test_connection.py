@@ -80,7 +80,7 @@ def test_settings_not_given_at_all_are_named_the_way_the_url_was_given() -> None
     assert from_env.name_of("bootstrap_password") == "AUTHENTIK_BOOTSTRAP_PASSWORD"
     assert from_env.how_to_set("token", "<key>") == "export AUTHENTIK_TOKEN=<key>"
     assert from_config.name_of("bootstrap_password") == "dezky:authentikBootstrapPassword"
-    assert from_config.how_to_set("token", "<key>") == "pulumi config set --secret authentikToken <key>"
+    assert from_config.how_to_set("token", "<key>") == "pulumi config set --secret dezky:authentikToken <key>"
 
 
 def configured_from(environ: dict[str, str], monkeypatch: pytest.MonkeyPatch, **config: str) -> GroupProvider:

@@ -123,12 +123,15 @@ class ConnectionSettings(BaseModel):
         )
 
     def how_to_set(self, field: str, value: str) -> str:
-        """The command that sets ``field`` to ``value`` where the user keeps this connection."""
+        """The command that sets ``field`` to ``value`` where the user keeps this connection: the config key
+        with its namespace, which is ``dezky`` in any project (a program that uses the library has its own
+        project name, and a bare key would land in that namespace)."""
         setting = SETTING[field]
-        if self.name_of(field) == setting.env_var:
-            return f"export {setting.env_var}={value}"
+        name = self.name_of(field)
+        if name == setting.env_var:
+            return f"export {name}={value}"
         secret = "--secret " if setting.secret else ""
-        return f"pulumi config set {secret}{setting.config_key} {value}"
+        return f"pulumi config set {secret}{name} {value}"
 
     @classmethod
     def from_stack_config(
